@@ -1,0 +1,46 @@
+package io.mounter.cli;
+
+import com.fasterxml.jackson.jr.ob.JSON;
+import io.mounter.protocol.MountEntry;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** Renders mount records for people (a table) and for programs (JSON). */
+final class MountListing {
+    private MountListing() {
+    }
+
+    static String table(List<MountEntry> entries) {
+        StringBuilder out = new StringBuilder();
+        String format = "%-40s %-16s %-30s %8s  %s%n";
+        out.append(String.format(format, "TARGET", "FSTYPE", "SOURCE", "PID", "CREATED"));
+        for (MountEntry e : entries) {
+            out.append(String.format(format, e.target(), e.fstype(), e.source(), e.requesterPid(),
+                    Instant.ofEpochMilli(e.createdAtMillis())));
+        }
+        return out.toString();
+    }
+
+    static String json(List<MountEntry> entries) {
+        List<Map<String, Object>> rows = new ArrayList<>();
+        for (MountEntry e : entries) {
+            Map<String, Object> row = new LinkedHashMap<>();
+            row.put("target", e.target());
+            row.put("fstype", e.fstype());
+            row.put("source", e.source());
+            row.put("requesterPid", e.requesterPid());
+            row.put("createdAt", Instant.ofEpochMilli(e.createdAtMillis()).toString());
+            rows.add(row);
+        }
+        try {
+            return JSON.std.with(JSON.Feature.PRETTY_PRINT_OUTPUT).asString(rows) + System.lineSeparator();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}

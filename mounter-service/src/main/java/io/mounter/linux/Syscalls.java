@@ -1,0 +1,135 @@
+package io.mounter.linux;
+
+import jnr.ffi.Memory;
+import jnr.ffi.Pointer;
+import jnr.ffi.Runtime;
+
+/**
+ * The one place errno becomes an exception: every wrapper returns a value or throws
+ * {@link SyscallException} naming the call and its arguments. EINTR is retried here and
+ * nowhere else. Constants are the x86-64 Linux values.
+ */
+public final class Syscalls {
+    public static final int O_RDONLY = 0;
+    public static final int O_DIRECTORY = 0x10000;
+    public static final int O_NOFOLLOW = 0x20000;
+    public static final int O_CLOEXEC = 0x80000;
+    public static final int O_PATH = 0x200000;
+
+    public static final int RESOLVE_NO_MAGICLINKS = 0x02;
+    public static final int RESOLVE_NO_SYMLINKS = 0x04;
+    public static final int RESOLVE_BENEATH = 0x08;
+
+    public static final int CLONE_FS = 0x200;
+    public static final int CLONE_NEWNS = 0x20000;
+
+    public static final int UMOUNT_NOFOLLOW = 0x8;
+
+    private static final long SYS_OPENAT2 = 437;
+    private static final int OPEN_HOW_SIZE = 24;
+    private static final int STAT_SIZE = 144;
+
+    static final Native.LibC C = Native.C;
+    static final Runtime RUNTIME = Runtime.getRuntime(C);
+
+    private Syscalls() {
+    }
+
+    static int errno() {
+        return RUNTIME.getLastError();
+    }
+
+    static SyscallException failure(String op, String args, int errno) {
+        return new SyscallException(op, args, errno, Errno.describe(errno));
+    }
+
+    /** Throws for a negative result, after EINTR was handled by the caller's loop. */
+    static long check(long result, String op, String args) {
+        if (result < 0) {
+            throw failure(op, args, errno());
+        }
+        return result;
+    }
+
+    @FunctionalInterface
+    interface Call {
+        long invoke();
+    }
+
+    /** Runs a call, retrying it while it fails with EINTR. */
+    static long retrying(Call call, String op, String args) {
+        while (true) {
+            long result = call.invoke();
+            if (result >= 0) {
+                return result;
+            }
+            int errno = errno();
+            if (errno != Errno.EINTR) {
+                throw failure(op, args, errno);
+            }
+        }
+    }
+
+    public static void mount(String source, String target, String fstype, long flags, String data) {
+        retrying(() -> C.mount(source, target, fstype, flags, data), "mount",
+                source + ", " + target + ", " + fstype + ", " + MountFlags.describe(flags));
+    }
+
+    public static void umount2(String target, int flags) {
+        retrying(() -> C.umount2(target, flags), "umount2", target + ", " + flags);
+    }
+
+    public static int open(String path, int flags) {
+        return (int) retrying(() -> C.open(path, flags, 0), "open", path);
+    }
+
+    /** openat2(2): resolves {@code path} under {@code dirfd} with RESOLVE_* restrictions. */
+    public static int openat2(int dirfd, String path, int flags, int resolve) {
+        Pointer how = Memory.allocateDirect(RUNTIME, OPEN_HOW_SIZE, true);
+        how.putLong(0, flags);
+        how.putLong(16, resolve);
+        return (int) retrying(() -> C.syscall(SYS_OPENAT2, dirfd, path, how, OPEN_HOW_SIZE),
+                "openat2", dirfd + ", " + path);
+    }
+
+    public static FileStat fstat(int fd) {
+        Pointer buf = Memory.allocateDirect(RUNTIME, STAT_SIZE, true);
+        check(C.fstat(fd, buf), "fstat", Integer.toString(fd));
+        return new FileStat(buf.getLong(0), buf.getLong(8), buf.getInt(24), buf.getLong(40));
+    }
+
+    public static void fchdir(int fd) {
+        check(C.fchdir(fd), "fchdir", Integer.toString(fd));
+    }
+
+    public static void chdir(String path) {
+        check(C.chdir(path), "chdir", path);
+    }
+
+    public static void chmod(String path, int mode) {
+        check(C.chmod(path, mode), "chmod", path + ", " + Integer.toOctalString(mode));
+    }
+
+    public static void setns(int fd, int nstype) {
+        check(C.setns(fd, nstype), "setns", fd + ", " + nstype);
+    }
+
+    public static void unshare(int flags) {
+        check(C.unshare(flags), "unshare", Integer.toHexString(flags));
+    }
+
+    /** Closes a descriptor; a close that fails (EBADF) is a bug and is thrown. */
+    public static void close(int fd) {
+        // No EINTR retry: on Linux the descriptor is gone even when close reports EINTR.
+        if (C.close(fd) < 0 && errno() != Errno.EINTR) {
+            throw failure("close", Integer.toString(fd), errno());
+        }
+    }
+
+    /** Closes quietly; for cleanup paths that already carry a failure. */
+    public static void closeQuietly(int fd) {
+        if (fd >= 0) {
+            C.close(fd);
+        }
+    }
+}

@@ -1,0 +1,91 @@
+package io.mounter.policy;
+
+import io.mounter.linux.Errno;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+
+/**
+ * A mount(2) option string split the way the kernel's parsers split it: on commas, each
+ * option {@code key} or {@code key=value}. Immutable.
+ */
+public final class MountOptions {
+    /** Keys whose values are credentials: masked before an option string reaches a log. */
+    private static final Set<String> SECRET_KEYS = Set.of(
+            "password", "passwd", "pass", "secret", "secretfile", "credentials", "key", "token",
+            "sshfs_password", "auth");
+    private static final String MASK = "<masked>";
+
+    private final List<String> options;
+
+    private MountOptions(List<String> options) {
+        this.options = List.copyOf(options);
+    }
+
+    public static MountOptions parse(String data) {
+        List<String> options = new ArrayList<>();
+        if (data != null && !data.isEmpty()) {
+            for (String option : data.split(",", -1)) {
+                if (option.isEmpty()) {
+                    throw new Refusal(Errno.EINVAL, "empty option in option string");
+                }
+                options.add(option);
+            }
+        }
+        return new MountOptions(options);
+    }
+
+    private static String key(String option) {
+        int eq = option.indexOf('=');
+        return eq < 0 ? option : option.substring(0, eq);
+    }
+
+    /** The values of every {@code key=value} option with this key, in order. */
+    public List<String> values(String key) {
+        List<String> values = new ArrayList<>();
+        for (String option : options) {
+            if (option.startsWith(key + "=")) {
+                values.add(option.substring(key.length() + 1));
+            }
+        }
+        return values;
+    }
+
+    /** Options with the value of {@code key} replaced (every occurrence). */
+    public MountOptions with(String key, String value) {
+        List<String> replaced = new ArrayList<>(options.size());
+        for (String option : options) {
+            replaced.add(key(option).equals(key) ? key + "=" + value : option);
+        }
+        return new MountOptions(replaced);
+    }
+
+    /** The option string with credential values replaced by {@code <masked>}. */
+    public String masked() {
+        List<String> safe = new ArrayList<>(options.size());
+        for (String option : options) {
+            String key = key(option);
+            boolean secret = SECRET_KEYS.contains(key.toLowerCase(Locale.ROOT)) && option.length() > key.length();
+            safe.add(secret ? key + "=" + MASK : option);
+        }
+        return String.join(",", safe);
+    }
+
+    /** Masks credentials in an option string that may not even parse. */
+    public static String mask(String data) {
+        if (data == null) {
+            return "";
+        }
+        try {
+            return parse(data).masked();
+        } catch (Refusal e) {
+            return "<unparsable options>";
+        }
+    }
+
+    @Override
+    public String toString() {
+        return String.join(",", options);
+    }
+}

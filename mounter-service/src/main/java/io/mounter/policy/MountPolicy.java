@@ -1,0 +1,111 @@
+package io.mounter.policy;
+
+import io.mounter.linux.Errno;
+import io.mounter.linux.MountFlags;
+import io.mounter.linux.PeerCredentials;
+import io.mounter.protocol.Limits;
+import io.mounter.protocol.Request;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * What mounterd lets through. Every check here stops a named attack; anything not
+ * explicitly allowed is refused with EPERM (policy) or EINVAL (malformed), and nothing is
+ * mounted.
+ */
+public record MountPolicy(Set<String> fstypes, List<String> targetPrefixes, Set<Integer> uids) {
+    public static final Set<String> DEFAULT_FSTYPES =
+            Set.of("fuse", "fuse.glusterfs", "fuse.sshfs", "fuse.bindfs", "fuse.rclone");
+    public static final List<String> DEFAULT_PREFIXES =
+            List.of("/var/lib/kubelet/pods", "/var/lib/kubelet/plugins");
+
+    private static final long FUSE_FORCED = MountFlags.MS_NOSUID | MountFlags.MS_NODEV;
+    /** MNT_FORCE, MNT_DETACH, MNT_EXPIRE, UMOUNT_NOFOLLOW. */
+    private static final int UMOUNT_ALLOWED = 0x1 | 0x2 | 0x4 | 0x8;
+
+    public MountPolicy {
+        fstypes = Set.copyOf(fstypes);
+        targetPrefixes = targetPrefixes.stream().map(ContainedPath::normalize).distinct().toList();
+        uids = Set.copyOf(uids);
+    }
+
+    public static boolean isFuse(String fstype) {
+        return fstype.equals("fuse") || fstype.equals("fuseblk")
+                || fstype.startsWith("fuse.") || fstype.startsWith("fuseblk.");
+    }
+
+    /** Only peers whose uid is listed may ask: the socket mode is a second, not the only, gate. */
+    public void checkPeer(PeerCredentials peer) {
+        if (!uids.contains(peer.uid())) {
+            throw new Refusal(Errno.EPERM, "peer uid " + peer.uid() + " (pid " + peer.pid() + ") may not ask mounterd");
+        }
+    }
+
+    /**
+     * Checks a mount request with the descriptor that came with it (or null).
+     *
+     * @throws Refusal with EPERM or EINVAL; the caller then mounts nothing
+     */
+    public AuthorizedMount authorizeMount(Request.Mount request, AttachedDescriptor fd) {
+        if (!fstypes.contains(request.fstype())) {
+            throw new Refusal(Errno.EPERM, "fstype " + request.fstype() + " is not allowed");
+        }
+        ContainedPath target = ContainedPath.within(request.target(), targetPrefixes);
+        long flags = MountFlags.withoutMagic(request.flags());
+        String flagProblem = FlagRule.refusalReason(flags);
+        if (flagProblem != null) {
+            throw new Refusal(Errno.EPERM, flagProblem);
+        }
+        String data = request.data() == null ? "" : request.data();
+        if (data.length() > Limits.DATA_MAX) {
+            throw new Refusal(Errno.EINVAL, "option string longer than one page");
+        }
+        MountOptions options = MountOptions.parse(data);
+        if (!isFuse(request.fstype())) {
+            // A descriptor on a non-FUSE mount has no meaning and may be a confused deputy.
+            requireNoDescriptor(request, fd, options);
+            return new AuthorizedMount(request.source(), target, request.fstype(), flags, data);
+        }
+        MountOptions rewritten = fuseOptions(request, fd, options);
+        // setuid binaries or device nodes served by a container would be a host escape.
+        return new AuthorizedMount(request.source(), target, request.fstype(), flags | FUSE_FORCED,
+                rewritten.toString());
+    }
+
+    private static void requireNoDescriptor(Request.Mount request, AttachedDescriptor fd, MountOptions options) {
+        if (fd != null || request.announcesDescriptor() || !options.values("fd").isEmpty()) {
+            throw new Refusal(Errno.EINVAL, "a descriptor belongs only to FUSE mounts");
+        }
+    }
+
+    /**
+     * A FUSE mount names its channel with exactly one {@code fd=}. It must be the attached
+     * descriptor, and that must be /dev/fuse: any other fd (a socket, a file) handed to the
+     * kernel's FUSE parser would let the caller feed mounterd's mount someone else's file.
+     */
+    private static MountOptions fuseOptions(Request.Mount request, AttachedDescriptor fd, MountOptions options) {
+        List<String> fdValues = options.values("fd");
+        if (fd == null || !request.announcesDescriptor()) {
+            throw new Refusal(Errno.EINVAL, "a FUSE mount needs its /dev/fuse descriptor attached and announced");
+        }
+        if (fdValues.size() != 1) {
+            throw new Refusal(Errno.EINVAL, "a FUSE mount needs exactly one fd= option, found " + fdValues.size());
+        }
+        if (!fdValues.get(0).equals(Integer.toString(request.senderFd()))) {
+            throw new Refusal(Errno.EINVAL, "fd=" + fdValues.get(0) + " does not name the attached descriptor "
+                    + request.senderFd());
+        }
+        if (!fd.isFuseDevice()) {
+            throw new Refusal(Errno.EPERM, "the attached descriptor is not /dev/fuse");
+        }
+        return options.with("fd", Integer.toString(fd.localFd()));
+    }
+
+    /** Checks an unmount request: the same target rules as a mount, and known flags only. */
+    public ContainedPath authorizeUnmount(Request.Umount request) {
+        if ((request.flags() & ~UMOUNT_ALLOWED) != 0) {
+            throw new Refusal(Errno.EINVAL, "unknown umount2 flags 0x" + Integer.toHexString(request.flags()));
+        }
+        return ContainedPath.within(request.target(), targetPrefixes);
+    }
+}

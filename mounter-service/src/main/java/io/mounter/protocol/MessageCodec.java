@@ -1,0 +1,146 @@
+package io.mounter.protocol;
+
+import io.mounter.linux.Errno;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Encodes and decodes protocol version 1 (docs/protocol.md). Decoding checks every limit
+ * at the edge and throws {@link MalformedMessageException} carrying the errno to answer.
+ */
+public final class MessageCodec {
+    private static final int MAGIC = 'M' | 'N' << 8 | 'T' << 16 | 'R' << 24;
+    /** Room kept in a LIST reply for MESSAGE-less NEXT_CURSOR. */
+    private static final int CURSOR_FIELD = 8;
+
+    private MessageCodec() {
+    }
+
+    public static Request decodeRequest(byte[] message) {
+        ByteBuffer in = ByteBuffer.wrap(message).order(ByteOrder.LITTLE_ENDIAN);
+        if (message.length < Limits.HEADER_SIZE) {
+            throw new MalformedMessageException(Errno.EBADMSG,
+                    "message of " + message.length + " bytes is shorter than the 16-byte header", 0, 0);
+        }
+        if (in.getInt() != MAGIC) {
+            throw new MalformedMessageException(Errno.EBADMSG, "bad magic, expected MNTR", 0, 0);
+        }
+        int version = Short.toUnsignedInt(in.getShort());
+        int kind = Short.toUnsignedInt(in.getShort());
+        int id = in.getInt();
+        int status = in.getInt();
+        if (version != Limits.VERSION) {
+            throw new MalformedMessageException(Errno.EPROTONOSUPPORT,
+                    "protocol version " + version + " is not supported, expected 1", id, kind);
+        }
+        Operation op = Operation.of(kind);
+        if (op == null) {
+            throw new MalformedMessageException(Errno.EINVAL, "unknown operation " + kind, id, kind);
+        }
+        Fields fields = Fields.parse(in, id, kind, false);
+        if (status != 0) {
+            throw fields.malformed("status of a request must be 0");
+        }
+        return switch (op) {
+            case MOUNT -> mount(id, fields);
+            case UMOUNT -> new Request.Umount(id, required(fields, Tag.TARGET), (int) fields.u32(Tag.UMOUNT_FLAGS, 0));
+            case LIST -> new Request.List(id, (int) Math.min(Integer.MAX_VALUE, fields.u32(Tag.CURSOR, 0)));
+        };
+    }
+
+    private static Request.Mount mount(int id, Fields fields) {
+        long senderFd = fields.u32(Tag.FD, -1);
+        if (senderFd > Integer.MAX_VALUE) {
+            throw fields.malformed("FD " + senderFd + " is not a descriptor number");
+        }
+        return new Request.Mount(id, fields.string(Tag.SOURCE, null), required(fields, Tag.TARGET),
+                required(fields, Tag.FSTYPE), fields.u64(Tag.MOUNT_FLAGS, 0),
+                fields.string(Tag.DATA, null), (int) senderFd);
+    }
+
+    private static String required(Fields fields, Tag tag) {
+        if (!fields.has(tag)) {
+            throw fields.invalid("field " + tag + " is required");
+        }
+        return fields.string(tag, null);
+    }
+
+    public static byte[] encodeRequest(Request request) {
+        FieldWriter out = new FieldWriter(Limits.MAX_REQUEST).header(request.operation().code(), request.id(), 0);
+        if (request instanceof Request.Mount m) {
+            out.string(Tag.SOURCE, m.source()).string(Tag.TARGET, m.target()).string(Tag.FSTYPE, m.fstype())
+                    .u64(Tag.MOUNT_FLAGS, m.flags()).string(Tag.DATA, m.data());
+            if (m.announcesDescriptor()) {
+                out.u32(Tag.FD, m.senderFd());
+            }
+        } else if (request instanceof Request.Umount u) {
+            out.string(Tag.TARGET, u.target()).u32(Tag.UMOUNT_FLAGS, u.flags());
+        } else if (request instanceof Request.List l) {
+            out.u32(Tag.CURSOR, l.cursor());
+        }
+        return out.toBytes();
+    }
+
+    public static byte[] encodeReply(Reply reply) {
+        return new FieldWriter(Limits.MAX_REPLY).header(reply.kind(), reply.id(), reply.status())
+                .string(Tag.MESSAGE, truncate(reply.message())).toBytes();
+    }
+
+    /** A LIST reply holding as many of {@code all} from {@code cursor} on as fit. */
+    public static byte[] encodeListReply(int id, List<MountEntry> all, int cursor) {
+        FieldWriter out = new FieldWriter(Limits.MAX_REPLY)
+                .header(Operation.LIST.code() | Operation.REPLY_BIT, id, 0).string(Tag.MESSAGE, "");
+        int index = cursor;
+        for (; index < all.size(); index++) {
+            byte[] entry = encodeEntry(all.get(index));
+            if (out.remaining() < entry.length + 4 + CURSOR_FIELD) {
+                break;
+            }
+            out.bytes(Tag.ENTRY, entry);
+        }
+        if (index < all.size()) {
+            out.u32(Tag.NEXT_CURSOR, index);
+        }
+        return out.toBytes();
+    }
+
+    private static byte[] encodeEntry(MountEntry entry) {
+        return new FieldWriter(Limits.MAX_REPLY).string(Tag.SOURCE, entry.source()).string(Tag.TARGET, entry.target())
+                .string(Tag.FSTYPE, entry.fstype()).u32(Tag.REQUESTER_PID, entry.requesterPid())
+                .u64(Tag.CREATED_AT, entry.createdAtMillis()).toBytes();
+    }
+
+    public static Reply decodeReply(byte[] message) {
+        ByteBuffer in = ByteBuffer.wrap(message).order(ByteOrder.LITTLE_ENDIAN);
+        if (message.length < Limits.HEADER_SIZE || in.getInt() != MAGIC) {
+            throw new MalformedMessageException(Errno.EBADMSG, "reply without a valid header", 0, 0);
+        }
+        int version = Short.toUnsignedInt(in.getShort());
+        int kind = Short.toUnsignedInt(in.getShort());
+        int id = in.getInt();
+        int status = in.getInt();
+        if (version != Limits.VERSION || (kind & Operation.REPLY_BIT) == 0) {
+            throw new MalformedMessageException(Errno.EBADMSG, "not a version 1 reply", id, kind);
+        }
+        Fields fields = Fields.parse(in, id, kind, true);
+        List<MountEntry> entries = new ArrayList<>();
+        for (ByteBuffer raw : fields.entries()) {
+            Fields entry = Fields.parse(raw, id, kind, false);
+            entries.add(new MountEntry(entry.string(Tag.SOURCE, ""), entry.string(Tag.TARGET, ""),
+                    entry.string(Tag.FSTYPE, ""), (int) entry.u32(Tag.REQUESTER_PID, 0),
+                    entry.u64(Tag.CREATED_AT, 0)));
+        }
+        return new Reply(id, kind, status, fields.string(Tag.MESSAGE, ""), List.copyOf(entries),
+                (int) fields.u32(Tag.NEXT_CURSOR, -1));
+    }
+
+    private static String truncate(String message) {
+        if (message == null) {
+            return "";
+        }
+        // Byte limit; messages are ASCII in practice, so cutting chars is close enough and safe.
+        return message.length() > Limits.MESSAGE_MAX / 4 * 3 ? message.substring(0, Limits.MESSAGE_MAX / 4 * 3) : message;
+    }
+}

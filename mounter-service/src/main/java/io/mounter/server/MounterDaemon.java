@@ -1,0 +1,79 @@
+package io.mounter.server;
+
+import io.mounter.Version;
+import io.mounter.linux.SeqpacketSocket;
+import io.mounter.linux.SyscallException;
+import io.mounter.policy.MountPolicy;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.concurrent.Callable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** mounterd: performs forwarded mounts in the host mount namespace. */
+@Command(name = "mounterd", mixinStandardHelpOptions = true, versionProvider = Version.Provider.class,
+        description = "Mounts on behalf of the mount container's helpers, in the host mount namespace.")
+public final class MounterDaemon implements Callable<Integer> {
+    private static final Logger log = LoggerFactory.getLogger(MounterDaemon.class);
+    private static final int SOCKET_MODE = 0600;
+
+    @Option(names = "--socket", paramLabel = "PATH", defaultValue = "/run/mounter/mounter.sock",
+            description = "Listening socket (SOCK_SEQPACKET, mode 0600). Default: ${DEFAULT-VALUE}")
+    Path socket;
+
+    @Option(names = "--host-mount-ns", paramLabel = "PATH", defaultValue = "/host/proc/1/ns/mnt",
+            description = "The mount namespace mounts land in. Default: ${DEFAULT-VALUE}")
+    String hostMountNamespace;
+
+    @Option(names = "--state-dir", paramLabel = "DIR", defaultValue = "/var/lib/mounter",
+            description = "Where mounterd keeps its state. Default: ${DEFAULT-VALUE}")
+    Path stateDir;
+
+    @Option(names = "--host-threads", paramLabel = "N", defaultValue = "2",
+            description = "Threads pinned in the host namespace. Default: ${DEFAULT-VALUE}")
+    int hostThreads;
+
+    @Option(names = "--max-connections", paramLabel = "N", defaultValue = "64",
+            description = "Connections served at once. Default: ${DEFAULT-VALUE}")
+    int maxConnections;
+
+    @Mixin
+    PolicySettings policySettings;
+
+    public static void main(String[] args) {
+        System.exit(new CommandLine(new MounterDaemon()).execute(args));
+    }
+
+    @Override
+    public Integer call() throws IOException {
+        MountPolicy policy = policySettings.toPolicy();
+        Files.createDirectories(stateDir);
+        HostMounter mounter;
+        try {
+            mounter = HostMounter.enter(hostMountNamespace, hostThreads);
+        } catch (SyscallException e) {
+            System.err.println("mounterd: cannot enter the host mount namespace " + hostMountNamespace + ": "
+                    + e.getMessage());
+            return 1;
+        }
+        SeqpacketSocket listener = SocketPath.listen(socket, SOCKET_MODE);
+        RequestHandler handler = new RequestHandler(policy, mounter, new MountTable(), Clock.systemUTC());
+        SocketServer server = new SocketServer(listener, handler, maxConnections);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            server.close();
+            listener.close();
+            SocketPath.remove(socket);
+            mounter.close();
+        }, "shutdown"));
+        log.info("ready socket={} host_mount_ns={} fstypes={} prefixes={} uids={}", socket, hostMountNamespace,
+                policy.fstypes(), policy.targetPrefixes(), policy.uids());
+        server.serve();
+        return 0;
+    }
+}
