@@ -5,6 +5,7 @@ import io.mounter.linux.MountFlags;
 import io.mounter.linux.PeerCredentials;
 import io.mounter.protocol.Limits;
 import io.mounter.protocol.Request;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Set;
 
@@ -64,12 +65,25 @@ public record MountPolicy(Set<String> fstypes, List<String> targetPrefixes, Set<
         if (!isFuse(request.fstype())) {
             // A descriptor on a non-FUSE mount has no meaning and may be a confused deputy.
             requireNoDescriptor(request, fd, options);
-            return new AuthorizedMount(request.source(), target, request.fstype(), flags, data);
+            return new AuthorizedMount(request.source(), target, request.fstype(), flags, kernelSized(data));
         }
         MountOptions rewritten = fuseOptions(request, fd, options);
         // setuid binaries or device nodes served by a container would be a host escape.
         return new AuthorizedMount(request.source(), target, request.fstype(), flags | FUSE_FORCED,
-                rewritten.toString());
+                kernelSized(rewritten.toString()));
+    }
+
+    /**
+     * mount(2) copies one page of options and overwrites its last byte with NUL, so a longer
+     * string reaches the filesystem cut short, other than checked here: fd=3 rewritten to
+     * fd=123 could arrive as fd=12, another caller's /dev/fuse held by mounterd.
+     */
+    private static String kernelSized(String data) {
+        if (data.getBytes(StandardCharsets.UTF_8).length >= Limits.DATA_MAX) {
+            throw new Refusal(Errno.EINVAL, "option string longer than " + (Limits.DATA_MAX - 1)
+                    + " bytes, the most mount(2) keeps");
+        }
+        return data;
     }
 
     private static void requireNoDescriptor(Request.Mount request, AttachedDescriptor fd, MountOptions options) {

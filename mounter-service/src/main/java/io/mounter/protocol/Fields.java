@@ -68,6 +68,15 @@ final class Fields {
         return new MalformedMessageException(io.mounter.linux.Errno.EINVAL, reason, id, kind);
     }
 
+    /** Refuses a field that exists but does not belong to this operation. */
+    void requireOnly(java.util.Set<Tag> allowed) {
+        for (Tag tag : single.keySet()) {
+            if (!allowed.contains(tag)) {
+                throw malformed("field " + tag + " does not belong in this request");
+            }
+        }
+    }
+
     boolean has(Tag tag) {
         return single.containsKey(tag);
     }

@@ -3,8 +3,12 @@ package io.mounter.protocol;
 import io.mounter.linux.Errno;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 
 /**
  * Encodes and decodes protocol version 1 (docs/protocol.md). Decoding checks every limit
@@ -14,6 +18,11 @@ public final class MessageCodec {
     private static final int MAGIC = 'M' | 'N' << 8 | 'T' << 16 | 'R' << 24;
     /** Room kept in a LIST reply for MESSAGE-less NEXT_CURSOR. */
     private static final int CURSOR_FIELD = 8;
+
+    private static final Map<Operation, Set<Tag>> REQUEST_FIELDS = Map.of(
+            Operation.MOUNT, EnumSet.of(Tag.SOURCE, Tag.TARGET, Tag.FSTYPE, Tag.MOUNT_FLAGS, Tag.DATA, Tag.FD),
+            Operation.UMOUNT, EnumSet.of(Tag.TARGET, Tag.UMOUNT_FLAGS),
+            Operation.LIST, EnumSet.of(Tag.CURSOR));
 
     private MessageCodec() {
     }
@@ -40,6 +49,7 @@ public final class MessageCodec {
             throw new MalformedMessageException(Errno.EINVAL, "unknown operation " + kind, id, kind);
         }
         Fields fields = Fields.parse(in, id, kind, false);
+        fields.requireOnly(REQUEST_FIELDS.get(op));
         if (status != 0) {
             throw fields.malformed("status of a request must be 0");
         }
@@ -136,11 +146,23 @@ public final class MessageCodec {
                 (int) fields.u32(Tag.NEXT_CURSOR, -1));
     }
 
+    /**
+     * Cuts to the MESSAGE limit in bytes, at a character boundary. Messages quote caller
+     * input (a target path), so they need not be ASCII: cutting by chars could leave more
+     * than 1024 bytes and make the reply itself fail to encode.
+     */
     private static String truncate(String message) {
         if (message == null) {
             return "";
         }
-        // Byte limit; messages are ASCII in practice, so cutting chars is close enough and safe.
-        return message.length() > Limits.MESSAGE_MAX / 4 * 3 ? message.substring(0, Limits.MESSAGE_MAX / 4 * 3) : message;
+        byte[] bytes = message.getBytes(StandardCharsets.UTF_8);
+        if (bytes.length <= Limits.MESSAGE_MAX) {
+            return message;
+        }
+        int end = Limits.MESSAGE_MAX;
+        while ((bytes[end] & 0xC0) == 0x80) {
+            end--; // bytes[end] continues a character that starts before it
+        }
+        return new String(bytes, 0, end, StandardCharsets.UTF_8);
     }
 }

@@ -48,6 +48,12 @@ public final class PolicySettings {
         if (allUids.isEmpty()) {
             allUids.add(0);
         }
+        for (String prefix : allPrefixes) {
+            if (!prefix.startsWith("/")) {
+                throw new CommandLine.ParameterException(new CommandLine(this),
+                        "--allow-target-prefix must be an absolute path: " + prefix);
+            }
+        }
         return new MountPolicy(allFstypes, allPrefixes, allUids);
     }
 
@@ -57,7 +63,8 @@ public final class PolicySettings {
             for (String line : Files.readAllLines(path)) {
                 String trimmed = line.strip();
                 if (!trimmed.isEmpty() && !trimmed.startsWith("#")) {
-                    args.add(trimmed);
+                    // "--allow-fstype tmpfs" as on a command line; the value may hold spaces.
+                    args.addAll(List.of(trimmed.split("\\s+", 2)));
                 }
             }
         } catch (IOException e) {

@@ -78,7 +78,7 @@ public final class RequestHandler {
         } catch (SyscallException e) {
             log.warn("failed op={} target={} peer_pid={} errno={} error=\"{}\"",
                     request.operation(), target(request), peer.pid(), e.errno(), e.getMessage());
-            String text = request.operation().name().toLowerCase() + " " + target(request) + ": "
+            String text = request.operation().name().toLowerCase(java.util.Locale.ROOT) + " " + target(request) + ": "
                     + Errno.describe(e.errno());
             return MessageCodec.encodeReply(Reply.of(request.id(), kind, e.errno(), text));
         }
