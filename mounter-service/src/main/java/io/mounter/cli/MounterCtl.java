@@ -2,6 +2,7 @@ package io.mounter.cli;
 
 import io.mounter.Version;
 import io.mounter.client.MounterClient;
+import io.mounter.client.RequestFailedException;
 import io.mounter.linux.SyscallException;
 import io.mounter.protocol.MountEntry;
 import java.time.Duration;
@@ -40,6 +41,9 @@ public final class MounterCtl {
             } catch (SyscallException e) {
                 System.err.println("mounterctl: cannot reach mounterd at " + socket + ": " + e.getMessage());
                 return UNREACHABLE;
+            } catch (RequestFailedException e) {
+                System.err.println("mounterctl: " + e.getMessage());
+                return 1;
             }
             System.out.print(output == OutputFormat.json ? MountListing.json(entries) : MountListing.table(entries));
             return 0;

@@ -49,14 +49,18 @@ public final class MounterClient implements AutoCloseable {
         return MessageCodec.decodeReply(exchange(MessageCodec.encodeRequest(request), fd));
     }
 
-    /** Every mount mounterd holds, paging through LIST replies. */
+    /**
+     * Every mount mounterd holds, paging through LIST replies.
+     *
+     * @throws RequestFailedException if mounterd refuses
+     */
     public List<MountEntry> list() {
         List<MountEntry> all = new ArrayList<>();
         int cursor = 0;
         while (cursor >= 0) {
             Reply reply = call(new Request.List(nextId(), cursor), -1);
             if (!reply.succeeded()) {
-                throw new IllegalStateException("mounterd refused LIST: " + reply.message());
+                throw new RequestFailedException(reply.status(), "mounterd refused LIST: " + reply.message());
             }
             all.addAll(reply.entries());
             cursor = reply.nextCursor();

@@ -11,6 +11,7 @@ import jnr.ffi.Runtime;
  */
 public final class Syscalls {
     public static final int O_RDONLY = 0;
+    public static final int O_RDWR = 2;
     public static final int O_DIRECTORY = 0x10000;
     public static final int O_NOFOLLOW = 0x20000;
     public static final int O_CLOEXEC = 0x80000;

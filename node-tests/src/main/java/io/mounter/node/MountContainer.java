@@ -1,0 +1,225 @@
+package io.mounter.node;
+
+import java.io.File;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.lang.ProcessBuilder.Redirect;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The simulated mount container: new mount and PID namespaces entered from the host, in
+ * the node network (host networking), with a root of its own, an overlayfs whose lower
+ * layer is the host's / and whose upper layer is a tmpfs. Its /etc is the overlay's, so
+ * its /etc/ld.so.preload exists only here: the real one must never exist, since every
+ * process on the machine would load the shim.
+ *
+ * <p>Layout inside: /dev and /sys bound from the host, a fresh /proc for its PID namespace,
+ * the host's /proc at /host/proc (as the static pod mounts it), a tmpfs /run, and the
+ * fixture's shared directory bound at the same path, so kubelet's pod directories are the
+ * same files on both sides. Mount propagation between container and host is none: a mount
+ * reaches the host only if something (mounterd) makes it there.
+ *
+ * <p>The init (see {@link HolderProcess}) reaps orphans, which daemonized FUSE helpers
+ * become, and exits when the JVM closes its stdin; the kernel then kills the rest of the PID
+ * namespace.
+ */
+public final class MountContainer implements AutoCloseable {
+    /** A container's exec environment starts from this, like {@code docker exec}. */
+    public static final Map<String, String> BASE_ENVIRONMENT = Map.of(
+            "PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+            "HOME", "/root");
+
+    private static final String INIT_SCRIPT = """
+            set -eu
+            scratch=$1 shared=$2 preload=$3 config=$4
+            # /proc is still the host's: this is the init's pid as the host sees it
+            read -r pid _ < /proc/self/stat
+            mount -t tmpfs -o mode=755 mounter-container "$scratch"
+            mkdir "$scratch/upper" "$scratch/work" "$scratch/root"
+            # overlayfs refuses layers that overlap; lowerdir=/ is fine only because
+            # the upper and work dirs sit on another filesystem (the tmpfs)
+            mount -t overlay overlay -o "lowerdir=/,upperdir=$scratch/upper,workdir=$scratch/work" "$scratch/root"
+            root=$scratch/root
+            mount --rbind /dev "$root/dev"
+            mount --rbind /sys "$root/sys"
+            # a fresh proc, since this shell is PID 1 of the new PID namespace
+            mount -t proc proc "$root/proc"
+            mkdir -p "$root/host/proc" "$root/run" "$root$shared"
+            mount --rbind /proc "$root/host/proc"
+            mount -t tmpfs -o mode=755 container-run "$root/run"
+            # not --rbind: that would copy this container's own scratch and root mounts into it
+            mount --bind "$shared" "$root$shared"
+            if [ -n "$config" ]; then mkdir -p "$root/etc/mounter"; cp "$config" "$root/etc/mounter/preload.conf"; fi
+            cd "$root"
+            mkdir .old-root
+            pivot_root . .old-root
+            cd /
+            umount -l /.old-root
+            rmdir /.old-root
+            # the hold program writes /etc/ld.so.preload itself: nothing is exec'd after it
+            if [ -n "$preload" ]; then exec perl -e "$hold" -- "$pid" "/etc/ld.so.preload=$preload"; fi
+            exec perl -e "$hold" -- "$pid"
+            """;
+
+    private final HolderProcess init;
+    private final Path sharedDir;
+
+    private MountContainer(HolderProcess init, Path sharedDir) {
+        this.init = init;
+        this.sharedDir = sharedDir;
+    }
+
+    /**
+     * Creates the container from the host's mount namespace.
+     *
+     * @param scratchDir an empty directory under {@code sharedDir}'s filesystem for the tmpfs
+     *                   holding the overlay's upper layer (mounted only inside the container)
+     * @param sharedDir  a directory bound into the container at the same path
+     * @param log        where the init's stderr goes
+     * @throws IllegalStateException if the setup fails (the log's content is in the message)
+     */
+    public static MountContainer start(HostNamespace host, NodeNetwork network, Path scratchDir, Path sharedDir,
+                                       ContainerConfig config, Path log) {
+        String configFile = "";
+        if (config.preloadConfig() != null) {
+            // staged next to the scratch dir; the init copies it in before the container's root is pivoted to
+            Path staged = scratchDir.resolveSibling(scratchDir.getFileName() + "-preload.conf");
+            write(staged, config.preloadConfig());
+            configFile = staged.toString();
+        }
+        String preload = config.preloadLibrary() == null ? "" : config.preloadLibrary() + "\n";
+        List<String> wrapper = List.of("nsenter", "--mount=" + host.mountNsPath(), "--net=" + network.path(), "--",
+                "unshare", "--mount", "--pid", "--fork", "--propagation", "private", "--");
+        List<String> args = List.of(scratchDir.toString(), sharedDir.toString(), preload, configFile);
+        return new MountContainer(HolderProcess.start("mount container", wrapper, INIT_SCRIPT, args, log,
+                Duration.ofSeconds(15)), sharedDir);
+    }
+
+    /** The init's pid as the host sees it (inside the container it is 1). */
+    public long initPid() {
+        return init.pid();
+    }
+
+    public Path mountNsPath() {
+        return nsPath("mnt");
+    }
+
+    public Path pidNsPath() {
+        return nsPath("pid");
+    }
+
+    /** Inode of the container's PID namespace: compare with {@link Processes#pidNamespaceInode}. */
+    public long pidNamespaceInode() {
+        return Processes.namespaceInode(initPid(), "pid");
+    }
+
+    public long mountNamespaceInode() {
+        return Processes.namespaceInode(initPid(), "mnt");
+    }
+
+    /** The shared directory, the same path inside and outside. */
+    public Path sharedDir() {
+        return sharedDir;
+    }
+
+    /**
+     * argv as {@code docker exec} would run it: {@code nsenter -t INIT -m -p -n}, so it sees the
+     * container's root and sits in its PID namespace (nsenter forks for that), with
+     * {@link #BASE_ENVIRONMENT} plus {@code environment}.
+     */
+    public Command command(List<String> argv, Map<String, String> environment) {
+        Map<String, String> all = new HashMap<>(BASE_ENVIRONMENT);
+        all.putAll(environment);
+        return Command.of(argv)
+                .prefixedWith(List.of("nsenter", "-t", Long.toString(initPid()), "-m", "-p", "-n", "--"))
+                .withEnvironment(all);
+    }
+
+    public Command command(List<String> argv) {
+        return command(argv, Map.of());
+    }
+
+    /** Runs argv in the container and returns the result whatever its exit status. */
+    public CommandResult exec(String... argv) {
+        return command(List.of(argv)).exec();
+    }
+
+    public CommandResult exec(List<String> argv, Map<String, String> environment) {
+        return command(argv, environment).exec();
+    }
+
+    /** Runs argv in the container; throws CommandFailedException unless it exits 0. */
+    public CommandResult run(String... argv) {
+        return command(List.of(argv)).run();
+    }
+
+    /**
+     * Starts argv in the background with stdout and stderr appended to {@code log} and stdin
+     * empty. The returned process is nsenter, whose child is the real command: nsenter
+     * forwards no signals, so stop it with {@link Processes#terminateTree}. Everything started
+     * here dies with the container at the latest.
+     */
+    public Process start(List<String> argv, Map<String, String> environment, Path log) {
+        try {
+            return command(argv, environment).processBuilder()
+                    .redirectInput(new File("/dev/null"))
+                    .redirectOutput(Redirect.appendTo(log.toFile()))
+                    .redirectErrorStream(true)
+                    .start();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot start `" + Command.render(argv) + "` in the container", e);
+        }
+    }
+
+    /** The mount table as the container sees it (paths relative to its root). */
+    public MountTable mountinfo() {
+        return MountTable.of(initPid());
+    }
+
+    public boolean isMounted(Path mountPoint) {
+        return mountinfo().isMounted(mountPoint);
+    }
+
+    /** A container path as the host can open it: {@code /proc/INIT/root/...}. */
+    public Path hostView(String containerPath) {
+        return Path.of("/proc", Long.toString(initPid()), "root", containerPath.replaceFirst("^/+", ""));
+    }
+
+    /** The processes in the container's PID namespace, by their host pids. */
+    public List<ProcessInfo> processes() {
+        return Processes.infoInPidNamespace(pidNamespaceInode());
+    }
+
+    /** Lazily unmounts everything at or below {@code dir} inside the container; returns the failures. */
+    public List<CommandResult> unmountAllUnder(Path dir) {
+        return MountSweep.unmountLazily(mountinfo().under(dir), this::command);
+    }
+
+    /** Ends the init; the kernel kills the PID namespace's other processes with it. Idempotent. */
+    @Override
+    public void close() {
+        init.close();
+    }
+
+    private Path nsPath(String type) {
+        return Path.of("/proc", Long.toString(initPid()), "ns", type);
+    }
+
+    private static void write(Path file, String content) {
+        try {
+            Files.writeString(file, content);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + file, e);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "MountContainer[init " + initPid() + "]";
+    }
+}

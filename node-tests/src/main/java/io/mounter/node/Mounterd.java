@@ -1,0 +1,101 @@
+package io.mounter.node;
+
+import io.mounter.client.MounterClient;
+import io.mounter.linux.SyscallException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * dist/bin/mounterd running inside a simulated node's mount container, as the static pod
+ * runs it: socket in the container's /run, host namespace reached through the host's /proc
+ * at /host/proc, and the node's kubelet pod directory as the allowed target prefix.
+ */
+public final class Mounterd implements AutoCloseable {
+    /** The socket as the container sees it: the default path the shim connects to. */
+    public static final String SOCKET = "/run/mounter/mounter.sock";
+    private static final Duration READY_TIMEOUT = Duration.ofSeconds(20);
+
+    private final MountContainer container;
+    private final Process process;
+    private final Path log;
+
+    private Mounterd(MountContainer container, Process process, Path log) {
+        this.container = container;
+        this.process = process;
+        this.log = log;
+    }
+
+    /** Starts mounterd with {@code extraArgs} added and waits until it answers. */
+    public static Mounterd start(SimulatedNode node, Distribution dist, List<String> extraArgs) {
+        List<String> argv = new ArrayList<>(List.of(dist.bin("mounterd").toString(),
+                "--socket", SOCKET,
+                "--host-mount-ns", "/host/proc/" + node.host().pid() + "/ns/mnt",
+                "--state-dir", "/var/lib/mounter",
+                "--allow-target-prefix", node.kubeletPodsDir().toString()));
+        argv.addAll(extraArgs);
+        Path log = node.logDir().resolve("mounterd.log");
+        Process process = node.container().start(argv, Map.of(), log);
+        Mounterd mounterd = new Mounterd(node.container(), process, log);
+        try {
+            mounterd.awaitReady();
+        } catch (RuntimeException e) {
+            mounterd.close();
+            throw e;
+        }
+        return mounterd;
+    }
+
+    private void awaitReady() {
+        long deadline = System.nanoTime() + READY_TIMEOUT.toNanos();
+        while (true) {
+            if (!process.isAlive()) {
+                throw new IllegalStateException("mounterd exited with " + process.exitValue() + ":\n" + log());
+            }
+            try (MounterClient client = client()) {
+                client.list();
+                return;
+            } catch (SyscallException notYet) {
+                if (System.nanoTime() - deadline > 0) {
+                    throw new IllegalStateException("mounterd did not answer within " + READY_TIMEOUT + ":\n" + log());
+                }
+                Processes.sleep(Duration.ofMillis(20));
+            }
+        }
+    }
+
+    /** The socket as this (root namespace) JVM reaches it: through the container's root. */
+    public Path socketFromOutside() {
+        return container.hostView(SOCKET);
+    }
+
+    public MounterClient client() {
+        return MounterClient.connect(socketFromOutside().toString(), Duration.ofSeconds(10));
+    }
+
+    /** The host pid of the mounterd JVM (the child nsenter forked). */
+    public long pid() {
+        return process.toHandle().children().findFirst().map(ProcessHandle::pid).orElse(-1L);
+    }
+
+    public boolean isAlive() {
+        return process.isAlive();
+    }
+
+    public String log() {
+        try {
+            return Files.readString(log);
+        } catch (IOException e) {
+            return "(no log: " + e.getMessage() + ")";
+        }
+    }
+
+    @Override
+    public void close() {
+        Processes.terminateTree(process.toHandle(), Duration.ofSeconds(5));
+    }
+}

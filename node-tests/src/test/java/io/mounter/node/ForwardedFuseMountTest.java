@@ -1,0 +1,73 @@
+package io.mounter.node;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+/**
+ * Real FUSE helpers run inside the mount container with the shim in its ld.so.preload;
+ * their mounts must land in the host namespace through mounterd.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class ForwardedFuseMountTest {
+    private MounterNode node;
+
+    @BeforeAll
+    void startNode() {
+        Privileged.assume();
+        node = MounterNode.start();
+    }
+
+    @AfterAll
+    void stopNode() {
+        if (node != null) {
+            node.close();
+        }
+    }
+
+    @Test
+    void bindfsOfATempDirectory() throws IOException {
+        Path source = node.node().newDirectory("bindfs-source");
+        Path target = node.node().newVolumeDir("bindfs");
+        node.container().run("bindfs", source.toString(), target.toString());
+        ServedMount.check(node, target, "bindfs", source);
+    }
+
+    @Test
+    void sshfsHelperCommandToAnSshdOnLoopback() throws IOException {
+        SshServer ssh = node.node().ssh();
+        Path target = node.node().newVolumeDir("sshfs");
+        node.container().run(ssh.sshfsCommand(target).toArray(String[]::new));
+        ServedMount.check(node, target, "sshfs", ssh.exportDir());
+    }
+
+    @Test
+    void sshfsThroughMountCommand() throws IOException {
+        // mount(8) -> /sbin/mount.fuse.sshfs -> sshfs: the helper path kubelet's exec takes
+        SshServer ssh = node.node().ssh();
+        Path target = node.node().newVolumeDir("sshfs-mount");
+        node.container().run("mount", "-t", "fuse.sshfs", "-o", ssh.sshfsOptions(), ssh.source(), target.toString());
+        // the daemon keeps the helper's name, cut to the kernel's 15-byte comm
+        ServedMount.check(node, target, "mount.fuse.sshf", ssh.exportDir());
+    }
+
+    @Test
+    void glusterfsWithPlainMountCommand() throws IOException {
+        GlusterVolume volume = node.node().gluster().createVolume("forwarded");
+        Path target = node.node().newVolumeDir("kubernetes.io~glusterfs/data");
+        node.container().run("mount", "-t", "glusterfs", volume.source(), target.toString());
+        ServedMount.check(node, target, "glusterfs", volume.brick());
+    }
+
+    @Test
+    void bindfsThroughMountFuse() throws IOException {
+        // mount(8) -> mount.fuse3, which execs "bindfs SOURCE TARGET" for a "bindfs#SOURCE" source
+        Path source = node.node().newDirectory("mount-fuse-source");
+        Path target = node.node().newVolumeDir("mount-fuse");
+        node.container().run("mount", "-t", "fuse", "bindfs#" + source, target.toString());
+        ServedMount.check(node, target, "bindfs", source);
+    }
+}
