@@ -36,6 +36,18 @@ public final class Syscalls {
     private Syscalls() {
     }
 
+    /**
+     * Per-thread native scratch memory for the small structs syscalls take (open_how, stat,
+     * ucred, timeval): allocating and freeing native memory per call cost more than the
+     * calls themselves. Contents are garbage until written.
+     */
+    private static final ThreadLocal<Pointer> SCRATCH =
+            ThreadLocal.withInitial(() -> Memory.allocateDirect(RUNTIME, 256, false));
+
+    static Pointer scratch() {
+        return SCRATCH.get();
+    }
+
     static int errno() {
         return RUNTIME.getLastError();
     }
@@ -86,15 +98,16 @@ public final class Syscalls {
 
     /** openat2(2): resolves {@code path} under {@code dirfd} with RESOLVE_* restrictions. */
     public static int openat2(int dirfd, String path, int flags, int resolve) {
-        Pointer how = Memory.allocateDirect(RUNTIME, OPEN_HOW_SIZE, true);
+        Pointer how = scratch();
         how.putLong(0, flags);
+        how.putLong(8, 0);
         how.putLong(16, resolve);
         return (int) retrying(() -> C.syscall(SYS_OPENAT2, dirfd, path, how, OPEN_HOW_SIZE),
                 "openat2", dirfd + ", " + path);
     }
 
     public static FileStat fstat(int fd) {
-        Pointer buf = Memory.allocateDirect(RUNTIME, STAT_SIZE, true);
+        Pointer buf = scratch();
         check(C.fstat(fd, buf), "fstat", Integer.toString(fd));
         return new FileStat(buf.getLong(0), buf.getLong(8), buf.getInt(24), buf.getLong(40));
     }

@@ -1,8 +1,10 @@
 package io.mounter.server;
 
 import io.mounter.Version;
+import io.mounter.linux.NamespacePinning;
 import io.mounter.linux.SeqpacketSocket;
 import io.mounter.linux.SyscallException;
+import io.mounter.linux.Syscalls;
 import io.mounter.policy.MountPolicy;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -35,12 +37,9 @@ public final class MounterDaemon implements Callable<Integer> {
             description = "Where mounterd keeps its state. Default: ${DEFAULT-VALUE}")
     Path stateDir;
 
-    @Option(names = "--host-threads", paramLabel = "N", defaultValue = "2",
-            description = "Threads pinned in the host namespace. Default: ${DEFAULT-VALUE}")
-    int hostThreads;
-
-    @Option(names = "--max-connections", paramLabel = "N", defaultValue = "64",
-            description = "Connections served at once. Default: ${DEFAULT-VALUE}")
+    @Option(names = "--max-connections", paramLabel = "N", defaultValue = "16",
+            description = "Connections served at once, each by its own thread pinned in the host mount namespace."
+                    + " Default: ${DEFAULT-VALUE}")
     int maxConnections;
 
     @Mixin
@@ -54,26 +53,40 @@ public final class MounterDaemon implements Callable<Integer> {
     public Integer call() throws IOException {
         MountPolicy policy = policySettings.toPolicy();
         Files.createDirectories(stateDir);
-        HostMounter mounter;
+        NamespacePinning.openClassPath();
+        int hostNamespace;
         try {
-            mounter = HostMounter.enter(hostMountNamespace, hostThreads);
+            hostNamespace = NamespacePinning.openNamespace(hostMountNamespace);
         } catch (SyscallException e) {
-            System.err.println("mounterd: cannot enter the host mount namespace " + hostMountNamespace + ": "
+            System.err.println("mounterd: cannot open the host mount namespace " + hostMountNamespace + ": "
                     + e.getMessage());
             return 1;
         }
         SeqpacketSocket listener = SocketPath.listen(socket, SOCKET_MODE);
-        RequestHandler handler = new RequestHandler(policy, mounter, new MountTable(), Clock.systemUTC());
-        SocketServer server = new SocketServer(listener, handler, maxConnections);
+        RequestHandler handler = new RequestHandler(policy, new HostMounter(), new MountTable(), Clock.systemUTC());
+        SocketServer server = new SocketServer(listener, handler, maxConnections, () -> {
+            NamespacePinning.pinCurrentThread(hostNamespace);
+            HostMounter.warmUp();
+        });
+        try {
+            server.start();
+        } catch (SyscallException e) {
+            System.err.println("mounterd: cannot enter the host mount namespace " + hostMountNamespace + ": "
+                    + e.getMessage());
+            listener.close();
+            SocketPath.remove(socket);
+            return 1;
+        } finally {
+            Syscalls.close(hostNamespace);
+        }
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             server.close();
             listener.close();
             SocketPath.remove(socket);
-            mounter.close();
         }, "shutdown"));
         log.info("ready socket={} host_mount_ns={} fstypes={} prefixes={} uids={}", socket, hostMountNamespace,
                 policy.fstypes(), policy.targetPrefixes(), policy.uids());
-        server.serve();
+        server.awaitTermination();
         return 0;
     }
 }

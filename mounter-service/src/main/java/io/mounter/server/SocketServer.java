@@ -6,58 +6,102 @@ import io.mounter.linux.SeqpacketSocket;
 import io.mounter.linux.SyscallException;
 import io.mounter.protocol.Limits;
 import java.time.Duration;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.SynchronousQueue;
-import java.util.concurrent.ThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Accepts connections on the listening socket and serves each on a worker thread: one
- * request message in, one reply out, until the peer hangs up. Workers are ordinary host
- * threads; the namespace work happens on the pinned threads behind {@link Mounter}.
+ * Serves the listening socket with a fixed set of threads, each of which accepts a
+ * connection and serves it itself: one request message in, one reply out, until the peer
+ * hangs up. No hand-off between threads anywhere on a request's path, since each wake-up
+ * costs about as much as the mount; the kernel wakes one waiting accept() per connection.
+ * Each worker first runs the setup it is given (mounterd pins it in the host namespace).
  */
 public final class SocketServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(SocketServer.class);
     /** A client that says nothing for this long loses its connection and its worker. */
-    private static final Duration IDLE_TIMEOUT = Duration.ofSeconds(30);
+    private static final Duration IDLE_TIMEOUT = Duration.ofSeconds(10);
 
     private final SeqpacketSocket listener;
     private final RequestHandler handler;
-    private final ThreadPoolExecutor workers;
+    private final List<Thread> workers = new ArrayList<>();
+    private final CountDownLatch workersReady;
+    private final AtomicReference<RuntimeException> setupFailure = new AtomicReference<>();
     private volatile boolean closing;
 
-    public SocketServer(SeqpacketSocket listener, RequestHandler handler, int maxConnections) {
+    /**
+     * @param workerSetup runs first on each worker thread; if it throws, {@link #start()}
+     *     throws that
+     */
+    public SocketServer(SeqpacketSocket listener, RequestHandler handler, int workerCount, Runnable workerSetup) {
         this.listener = listener;
         this.handler = handler;
-        this.workers = new ThreadPoolExecutor(0, maxConnections, 60, TimeUnit.SECONDS, new SynchronousQueue<>(),
-                runnable -> {
-                    Thread thread = new Thread(runnable, "connection");
-                    thread.setDaemon(true);
-                    return thread;
-                });
+        this.workersReady = new CountDownLatch(workerCount);
+        for (int i = 0; i < workerCount; i++) {
+            Thread worker = new Thread(() -> setUpAndServe(workerSetup), "connection-" + i);
+            worker.setDaemon(true);
+            workers.add(worker);
+        }
     }
 
-    /** Accepts until {@link #close()}; returns then. */
-    public void serve() {
+    /**
+     * Starts the workers and waits until each has run its setup.
+     *
+     * @throws RuntimeException the first setup failure; the server is then closed
+     */
+    public void start() {
+        workers.forEach(Thread::start);
+        try {
+            workersReady.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while workers started", e);
+        }
+        if (setupFailure.get() != null) {
+            close();
+            throw setupFailure.get();
+        }
+    }
+
+    private void setUpAndServe(Runnable workerSetup) {
+        try {
+            workerSetup.run();
+        } catch (RuntimeException e) {
+            setupFailure.compareAndSet(null, e);
+            return;
+        } finally {
+            workersReady.countDown();
+        }
+        acceptAndServe();
+    }
+
+    /** Waits until {@link #close()} has stopped every worker. */
+    public void awaitTermination() {
+        for (Thread worker : workers) {
+            try {
+                worker.join();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+
+    private void acceptAndServe() {
         while (!closing) {
             SeqpacketSocket connection;
             try {
                 connection = listener.accept();
             } catch (SyscallException e) {
-                if (closing) {
-                    return;
+                if (!closing) {
+                    log.warn("accept failed: {}", e.getMessage());
                 }
-                log.warn("accept failed: {}", e.getMessage());
                 continue;
             }
-            try {
-                workers.execute(() -> serve(connection));
-            } catch (RejectedExecutionException e) {
-                log.warn("too many connections; closing a new one");
-                connection.close();
-            }
+            serve(connection);
         }
     }
 
@@ -85,15 +129,10 @@ public final class SocketServer implements AutoCloseable {
         }
     }
 
+    /** Stops accepting; connections being served finish their current request. */
     @Override
     public void close() {
         closing = true;
         listener.shutdown();
-        workers.shutdown();
-        try {
-            workers.awaitTermination(5, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
     }
 }
