@@ -55,11 +55,9 @@ public final class GlusterServer implements AutoCloseable {
      */
     public static GlusterServer start(NodeNetwork network, Path directory, Duration timeout) {
         for (String sub : List.of("lib", "log", "bricks")) {
-            createDirectories(directory.resolve(sub));
+            ScratchDirectory.createDirectories(directory.resolve(sub));
         }
-        List<String> wrapper = List.of("nsenter", "--net=" + network.path(), "--",
-                "unshare", "--mount", "--pid", "--fork", "--propagation", "private", "--");
-        HolderProcess holder = HolderProcess.start("glusterd", wrapper, HOLDER_SCRIPT, List.of(directory.toString()),
+        HolderProcess holder = network.startServerHolder("glusterd", HOLDER_SCRIPT, List.of(directory.toString()),
                 directory.resolve("log/holder.log"), timeout);
         GlusterServer server = new GlusterServer(network, holder, directory);
         try {
@@ -140,13 +138,6 @@ public final class GlusterServer implements AutoCloseable {
         holder.close();
     }
 
-    private static void createDirectories(Path dir) {
-        try {
-            Files.createDirectories(dir);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot create " + dir, e);
-        }
-    }
 
     @Override
     public String toString() {

@@ -35,6 +35,17 @@ public final class NodeNetwork implements AutoCloseable {
         return holder.pid();
     }
 
+    /**
+     * Starts a server's holder in this network with its own mount and PID namespaces, so
+     * it can lay private directories over /run or /var/lib without touching the machine's,
+     * and so the kernel ends all of its processes with it.
+     */
+    HolderProcess startServerHolder(String name, String script, List<String> args, Path log, Duration timeout) {
+        List<String> wrapper = List.of("nsenter", "--net=" + path(), "--",
+                "unshare", "--mount", "--pid", "--fork", "--propagation", "private", "--");
+        return HolderProcess.start(name, wrapper, script, args, log, timeout);
+    }
+
     /** {@code /proc/PID/ns/net} of the holder: what {@code nsenter --net=} takes. */
     public Path path() {
         return Path.of("/proc", Long.toString(holder.pid()), "ns", "net");

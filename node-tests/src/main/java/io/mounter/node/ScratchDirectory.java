@@ -62,4 +62,13 @@ public final class ScratchDirectory implements AutoCloseable {
     public String toString() {
         return path.toString();
     }
+
+    /** Files.createDirectories, unchecked: fixture set-up failures end the test anyway. */
+    static void createDirectories(Path dir) {
+        try {
+            Files.createDirectories(dir);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create " + dir, e);
+        }
+    }
 }

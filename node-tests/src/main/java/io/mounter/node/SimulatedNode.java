@@ -78,9 +78,9 @@ public final class SimulatedNode implements AutoCloseable {
 
     private void build(ContainerConfig config) {
         Path dir = directory();
-        createDirectories(logDir());
-        createDirectories(dir.resolve("container"));
-        createDirectories(kubeletPodsDir());
+        ScratchDirectory.createDirectories(logDir());
+        ScratchDirectory.createDirectories(dir.resolve("container"));
+        ScratchDirectory.createDirectories(kubeletPodsDir());
         network = NodeNetwork.start(logDir().resolve("network.log"));
         host = HostNamespace.start(network, logDir().resolve("host.log"));
         container = MountContainer.start(host, network, dir.resolve("container"), dir, config,
@@ -144,7 +144,7 @@ public final class SimulatedNode implements AutoCloseable {
     /** Creates a fresh directory {@code <dir>/dirs/<name>-<n>} (a bindfs source, say). */
     public Path newDirectory(String name) {
         Path base = directory().resolve("dirs");
-        createDirectories(base);
+        ScratchDirectory.createDirectories(base);
         try {
             return Files.createTempDirectory(base, checkedName(name) + "-");
         } catch (IOException e) {
@@ -157,7 +157,7 @@ public final class SimulatedNode implements AutoCloseable {
         if (!dir.startsWith(base)) {
             throw new IllegalArgumentException("name escapes " + base + ": " + name);
         }
-        createDirectories(dir);
+        ScratchDirectory.createDirectories(dir);
         return dir;
     }
 
@@ -244,13 +244,6 @@ public final class SimulatedNode implements AutoCloseable {
         }
     }
 
-    private static void createDirectories(Path dir) {
-        try {
-            Files.createDirectories(dir);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot create " + dir, e);
-        }
-    }
 
     @Override
     public String toString() {

@@ -64,9 +64,7 @@ public final class SshServer implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write the sshd files under " + directory, e);
         }
-        List<String> wrapper = List.of("nsenter", "--net=" + network.path(), "--",
-                "unshare", "--mount", "--pid", "--fork", "--propagation", "private", "--");
-        HolderProcess holder = HolderProcess.start("sshd", wrapper, HOLDER_SCRIPT, List.of(directory.toString()),
+        HolderProcess holder = network.startServerHolder("sshd", HOLDER_SCRIPT, List.of(directory.toString()),
                 directory.resolve("holder.log"), timeout);
         SshServer server = new SshServer(holder, directory, port);
         try {

@@ -2,31 +2,13 @@ package io.mounter.node;
 
 import java.io.IOException;
 import java.nio.file.Path;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
 
 /**
  * Real FUSE helpers run inside the mount container with the shim in its ld.so.preload;
  * their mounts must land in the host namespace through mounterd.
  */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class ForwardedFuseMountTest {
-    private MounterNode node;
-
-    @BeforeAll
-    void startNode() {
-        Privileged.assume();
-        node = MounterNode.start();
-    }
-
-    @AfterAll
-    void stopNode() {
-        if (node != null) {
-            node.close();
-        }
-    }
+class ForwardedFuseMountTest extends OnMounterNode {
 
     @Test
     void bindfsOfATempDirectory() throws IOException {

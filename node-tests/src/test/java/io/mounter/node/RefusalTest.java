@@ -16,36 +16,18 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
 
 /**
  * Requests mounterd must refuse, sent to the real daemon on a simulated node; each must
  * leave the host's and the container's mount tables exactly as they were, and mounterd
  * must go on serving.
  */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class RefusalTest {
-    private MounterNode node;
+class RefusalTest extends OnMounterNode {
     private List<MountEntry> hostBefore;
     private List<MountEntry> containerBefore;
-
-    @BeforeAll
-    void startNode() {
-        Privileged.assume();
-        node = MounterNode.start();
-    }
-
-    @AfterAll
-    void stopNode() {
-        if (node != null) {
-            node.close();
-        }
-    }
 
     @BeforeEach
     void recordMounts() {
