@@ -17,11 +17,11 @@ final class MountListing {
 
     static String table(List<MountEntry> entries) {
         StringBuilder out = new StringBuilder();
-        String format = "%-40s %-16s %-30s %8s  %s%n";
-        out.append(String.format(format, "TARGET", "FSTYPE", "SOURCE", "PID", "CREATED"));
+        String format = "%-40s %-16s %-30s %8s %8s  %s%n";
+        out.append(String.format(format, "TARGET", "FSTYPE", "SOURCE", "PID", "DAEMON", "CREATED"));
         for (MountEntry e : entries) {
             out.append(String.format(format, e.target(), e.fstype(), e.source(), e.requesterPid(),
-                    Instant.ofEpochMilli(e.createdAtMillis())));
+                    e.daemonPid() == 0 ? "-" : Integer.toString(e.daemonPid()), Instant.ofEpochMilli(e.createdAtMillis())));
         }
         return out.toString();
     }
@@ -34,6 +34,7 @@ final class MountListing {
             row.put("fstype", e.fstype());
             row.put("source", e.source());
             row.put("requesterPid", e.requesterPid());
+            row.put("daemonPid", e.daemonPid());
             row.put("createdAt", Instant.ofEpochMilli(e.createdAtMillis()).toString());
             rows.add(row);
         }

@@ -56,6 +56,10 @@ final class Native {
 
         int unshare(int flags);
 
+        int statx(int dirfd, String path, int flags, int mask, Pointer statxbuf);
+
+        int kill(int pid, int signal);
+
         /** Used for openat2 (no glibc wrapper in Debian 12). */
         long syscall(long number, int dirfd, String path, Pointer how, long size);
 

@@ -28,7 +28,8 @@ public final class Syscalls {
 
     private static final long SYS_OPENAT2 = 437;
     private static final int OPEN_HOW_SIZE = 24;
-    private static final int STAT_SIZE = 144;
+    private static final int AT_EMPTY_PATH = 0x1000;
+    private static final int AT_STATX_DONT_SYNC = 0x4000;
 
     static final Native.LibC C = Native.C;
     static final Runtime RUNTIME = Runtime.getRuntime(C);
@@ -42,7 +43,7 @@ public final class Syscalls {
      * calls themselves. Contents are garbage until written.
      */
     private static final ThreadLocal<Pointer> SCRATCH =
-            ThreadLocal.withInitial(() -> Memory.allocateDirect(RUNTIME, 256, false));
+            ThreadLocal.withInitial(() -> Memory.allocateDirect(RUNTIME, 512, false));
 
     static Pointer scratch() {
         return SCRATCH.get();
@@ -110,6 +111,24 @@ public final class Syscalls {
         Pointer buf = scratch();
         check(C.fstat(fd, buf), "fstat", Integer.toString(fd));
         return new FileStat(buf.getLong(0), buf.getLong(8), buf.getInt(24), buf.getLong(40));
+    }
+
+    /**
+     * The device (major:minor) of the filesystem {@code fd} is on, from statx with
+     * AT_STATX_DONT_SYNC: for FUSE that reads the cached inode and sends the daemon no
+     * request, which matters while the daemon is still blocked in the mount call that
+     * asked for this. For FUSE the minor is the connection id (fuse_connection in the
+     * fdinfo of the daemon's /dev/fuse descriptor).
+     */
+    public static DeviceNumber deviceOf(int fd) {
+        Pointer buf = scratch();
+        check(C.statx(fd, "", AT_EMPTY_PATH | AT_STATX_DONT_SYNC, 0, buf), "statx", Integer.toString(fd));
+        return new DeviceNumber(buf.getInt(136), buf.getInt(140));
+    }
+
+    /** kill(2); a negative pid names a process group. */
+    public static void kill(int pid, int signal) {
+        check(C.kill(pid, signal), "kill", pid + ", " + signal);
     }
 
     public static void fchdir(int fd) {

@@ -115,6 +115,26 @@ public record MountPolicy(Set<String> fstypes, List<String> targetPrefixes, Set<
         return options.with("fd", Integer.toString(fd.localFd()));
     }
 
+    /**
+     * Checks a request to run the mount helper: its type must map to an allowed fstype
+     * (T itself or fuse.T: mount -t glusterfs mounts fuse.glusterfs), and the target obeys
+     * the mount rules. The helper's own mount() is checked again in full when it arrives.
+     * Source and options may not look like mount(8) options (option injection).
+     */
+    public ContainedPath authorizeHelperMount(Request.RunMount request) {
+        if (!fstypes.contains(request.fstype()) && !fstypes.contains("fuse." + request.fstype())) {
+            throw new Refusal(Errno.EPERM, "fstype " + request.fstype() + " is not allowed");
+        }
+        if (request.source().isEmpty() || request.source().startsWith("-")) {
+            throw new Refusal(Errno.EINVAL, "source must be non-empty and not start with '-'");
+        }
+        String options = request.options() == null ? "" : request.options();
+        if (options.length() > Limits.DATA_MAX || options.startsWith("-")) {
+            throw new Refusal(Errno.EINVAL, "options too long or starting with '-'");
+        }
+        return ContainedPath.within(request.target(), targetPrefixes);
+    }
+
     /** Checks an unmount request: the same target rules as a mount, and known flags only. */
     public ContainedPath authorizeUnmount(Request.Umount request) {
         if ((request.flags() & ~UMOUNT_ALLOWED) != 0) {

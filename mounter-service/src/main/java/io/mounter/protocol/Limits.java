@@ -12,6 +12,8 @@ public final class Limits {
     public static final int DATA_MAX = 4096;
     public static final int FSTYPE_MAX = 255;
     public static final int MESSAGE_MAX = 1024;
+    /** What RUN_MOUNT passes back of a helper's output. */
+    public static final int OUTPUT_MAX = 8192;
 
     private Limits() {
     }

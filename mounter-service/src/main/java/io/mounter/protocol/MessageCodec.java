@@ -22,7 +22,9 @@ public final class MessageCodec {
     private static final Map<Operation, Set<Tag>> REQUEST_FIELDS = Map.of(
             Operation.MOUNT, EnumSet.of(Tag.SOURCE, Tag.TARGET, Tag.FSTYPE, Tag.MOUNT_FLAGS, Tag.DATA, Tag.FD),
             Operation.UMOUNT, EnumSet.of(Tag.TARGET, Tag.UMOUNT_FLAGS),
-            Operation.LIST, EnumSet.of(Tag.CURSOR));
+            Operation.LIST, EnumSet.of(Tag.CURSOR),
+            Operation.RUN_MOUNT, EnumSet.of(Tag.SOURCE, Tag.TARGET, Tag.FSTYPE, Tag.DATA, Tag.TIMEOUT_MS),
+            Operation.STATUS, EnumSet.noneOf(Tag.class));
 
     private MessageCodec() {
     }
@@ -57,6 +59,10 @@ public final class MessageCodec {
             case MOUNT -> mount(id, fields);
             case UMOUNT -> new Request.Umount(id, required(fields, Tag.TARGET), (int) fields.u32(Tag.UMOUNT_FLAGS, 0));
             case LIST -> new Request.List(id, (int) Math.min(Integer.MAX_VALUE, fields.u32(Tag.CURSOR, 0)));
+            case RUN_MOUNT -> new Request.RunMount(id, required(fields, Tag.SOURCE), required(fields, Tag.TARGET),
+                    required(fields, Tag.FSTYPE), fields.string(Tag.DATA, null),
+                    (int) Math.min(Integer.MAX_VALUE, fields.u32(Tag.TIMEOUT_MS, 0)));
+            case STATUS -> new Request.Status(id);
         };
     }
 
@@ -89,13 +95,23 @@ public final class MessageCodec {
             out.string(Tag.TARGET, u.target()).u32(Tag.UMOUNT_FLAGS, u.flags());
         } else if (request instanceof Request.List l) {
             out.u32(Tag.CURSOR, l.cursor());
+        } else if (request instanceof Request.RunMount r) {
+            out.string(Tag.SOURCE, r.source()).string(Tag.TARGET, r.target()).string(Tag.FSTYPE, r.fstype())
+                    .string(Tag.DATA, r.options()).u32(Tag.TIMEOUT_MS, r.timeoutMillis());
         }
         return out.toBytes();
     }
 
     public static byte[] encodeReply(Reply reply) {
-        return new FieldWriter(Limits.MAX_REPLY).header(reply.kind(), reply.id(), reply.status())
-                .string(Tag.MESSAGE, truncate(reply.message())).toBytes();
+        FieldWriter out = new FieldWriter(Limits.MAX_REPLY).header(reply.kind(), reply.id(), reply.status())
+                .string(Tag.MESSAGE, truncate(reply.message(), Limits.MESSAGE_MAX));
+        if (reply.exitStatus() >= 0) {
+            out.u32(Tag.EXIT_STATUS, reply.exitStatus());
+        }
+        if (reply.output() != null && !reply.output().isEmpty()) {
+            out.string(Tag.OUTPUT, truncate(reply.output(), Limits.OUTPUT_MAX));
+        }
+        return out.toBytes();
     }
 
     /** A LIST reply holding as many of {@code all} from {@code cursor} on as fit. */
@@ -119,7 +135,7 @@ public final class MessageCodec {
     private static byte[] encodeEntry(MountEntry entry) {
         return new FieldWriter(Limits.MAX_REPLY).string(Tag.SOURCE, entry.source()).string(Tag.TARGET, entry.target())
                 .string(Tag.FSTYPE, entry.fstype()).u32(Tag.REQUESTER_PID, entry.requesterPid())
-                .u64(Tag.CREATED_AT, entry.createdAtMillis()).toBytes();
+                .u64(Tag.CREATED_AT, entry.createdAtMillis()).u32(Tag.DAEMON_PID, entry.daemonPid()).toBytes();
     }
 
     public static Reply decodeReply(byte[] message) {
@@ -140,10 +156,11 @@ public final class MessageCodec {
             Fields entry = Fields.parse(raw, id, kind, false);
             entries.add(new MountEntry(entry.string(Tag.SOURCE, ""), entry.string(Tag.TARGET, ""),
                     entry.string(Tag.FSTYPE, ""), (int) entry.u32(Tag.REQUESTER_PID, 0),
-                    entry.u64(Tag.CREATED_AT, 0)));
+                    entry.u64(Tag.CREATED_AT, 0), (int) entry.u32(Tag.DAEMON_PID, 0)));
         }
         return new Reply(id, kind, status, fields.string(Tag.MESSAGE, ""), List.copyOf(entries),
-                (int) fields.u32(Tag.NEXT_CURSOR, -1));
+                (int) fields.u32(Tag.NEXT_CURSOR, -1), (int) fields.u32(Tag.EXIT_STATUS, -1),
+                fields.string(Tag.OUTPUT, ""));
     }
 
     /**
@@ -151,15 +168,15 @@ public final class MessageCodec {
      * input (a target path), so they need not be ASCII: cutting by chars could leave more
      * than 1024 bytes and make the reply itself fail to encode.
      */
-    private static String truncate(String message) {
+    private static String truncate(String message, int limit) {
         if (message == null) {
             return "";
         }
         byte[] bytes = message.getBytes(StandardCharsets.UTF_8);
-        if (bytes.length <= Limits.MESSAGE_MAX) {
+        if (bytes.length <= limit) {
             return message;
         }
-        int end = Limits.MESSAGE_MAX;
+        int end = limit;
         while ((bytes[end] & 0xC0) == 0x80) {
             end--; // bytes[end] continues a character that starts before it
         }

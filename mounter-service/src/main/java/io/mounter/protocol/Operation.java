@@ -2,7 +2,7 @@ package io.mounter.protocol;
 
 /** The operations of protocol version 1 (docs/protocol.md). */
 public enum Operation {
-    MOUNT(1), UMOUNT(2), LIST(3);
+    MOUNT(1), UMOUNT(2), LIST(3), RUN_MOUNT(4), STATUS(5);
 
     /** Set in the kind field of every reply. */
     public static final int REPLY_BIT = 0x8000;

@@ -1,7 +1,8 @@
 package io.mounter.protocol;
 
 /** A decoded request. Strings are as the caller sent them; policy has not looked yet. */
-public sealed interface Request permits Request.Mount, Request.Umount, Request.List {
+public sealed interface Request permits Request.Mount, Request.Umount, Request.List, Request.RunMount,
+        Request.Status {
     int id();
 
     Operation operation();
@@ -30,6 +31,23 @@ public sealed interface Request permits Request.Mount, Request.Umount, Request.L
     record List(int id, int cursor) implements Request {
         public Operation operation() {
             return Operation.LIST;
+        }
+    }
+
+    /**
+     * Run the mount helper ({@code mount -t FSTYPE -o OPTIONS SOURCE TARGET}) inside the
+     * mount container, as mounterctl mount asks. {@code timeoutMillis} 0 means the default.
+     */
+    record RunMount(int id, String source, String target, String fstype, String options, int timeoutMillis)
+            implements Request {
+        public Operation operation() {
+            return Operation.RUN_MOUNT;
+        }
+    }
+
+    record Status(int id) implements Request {
+        public Operation operation() {
+            return Operation.STATUS;
         }
     }
 }

@@ -13,8 +13,12 @@ enum Tag {
     MESSAGE(9, Limits.MESSAGE_MAX),
     ENTRY(10, Limits.MAX_REPLY),
     REQUESTER_PID(11, 4),
+    DAEMON_PID(12, 4),
     CREATED_AT(13, 8),
-    NEXT_CURSOR(14, 4);
+    NEXT_CURSOR(14, 4),
+    TIMEOUT_MS(16, 4),
+    EXIT_STATUS(17, 4),
+    OUTPUT(18, Limits.OUTPUT_MAX);
 
     final int code;
     final int maxLength;

@@ -6,6 +6,7 @@ import static io.mounter.linux.Syscalls.O_PATH;
 import static io.mounter.linux.Syscalls.RESOLVE_NO_MAGICLINKS;
 import static io.mounter.linux.Syscalls.RESOLVE_NO_SYMLINKS;
 
+import io.mounter.linux.DeviceNumber;
 import io.mounter.linux.Errno;
 import io.mounter.linux.NamespacePinning;
 import io.mounter.linux.SyscallException;
@@ -43,6 +44,7 @@ public final class HostMounter implements Mounter {
             () -> openBeneath(new ContainedPath("/", missing.substring(1) + "/x"), true),
             () -> Syscalls.mount("none", missing, "tmpfs", 0, null),
             () -> Syscalls.umount2(missing, Syscalls.UMOUNT_NOFOLLOW),
+            () -> deviceOfMountedRoot(new ContainedPath("/", "proc")),
             () -> {
                 throw new Refusal(Errno.EPERM, "warm-up");
             },
@@ -57,7 +59,7 @@ public final class HostMounter implements Mounter {
     }
 
     @Override
-    public void mount(AuthorizedMount mount) {
+    public DeviceNumber mount(AuthorizedMount mount) {
         NamespacePinning.requirePinned("mount");
         int targetFd = openBeneath(mount.target(), false);
         try {
@@ -65,6 +67,21 @@ public final class HostMounter implements Mounter {
                     mount.data());
         } finally {
             Syscalls.close(targetFd);
+        }
+        return deviceOfMountedRoot(mount.target());
+    }
+
+    /** Reopens the target, now the new mount's root, for its device; null if that fails. */
+    private static DeviceNumber deviceOfMountedRoot(ContainedPath target) {
+        try {
+            int rootFd = openBeneath(target, false);
+            try {
+                return Syscalls.deviceOf(rootFd);
+            } finally {
+                Syscalls.close(rootFd);
+            }
+        } catch (Refusal | SyscallException e) {
+            return null;
         }
     }
 

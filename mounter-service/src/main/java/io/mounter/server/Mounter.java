@@ -1,5 +1,6 @@
 package io.mounter.server;
 
+import io.mounter.linux.DeviceNumber;
 import io.mounter.policy.AuthorizedMount;
 import io.mounter.policy.ContainedPath;
 
@@ -9,11 +10,13 @@ public interface Mounter {
      * Mounts {@code mount} onto its target, resolved beneath its prefix without following
      * any symlink.
      *
+     * @return the device of the new mount's filesystem, or null if it could not be read
+     *     (the mount stands either way)
      * @throws io.mounter.policy.Refusal if the target path holds a symlink (EPERM)
      * @throws io.mounter.linux.SyscallException if resolution or mount(2) fails; nothing is
      *     left mounted
      */
-    void mount(AuthorizedMount mount);
+    DeviceNumber mount(AuthorizedMount mount);
 
     /**
      * Unmounts the mount on {@code target}, resolved like a mount target; the last

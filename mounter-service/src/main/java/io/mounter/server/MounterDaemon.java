@@ -10,6 +10,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -24,6 +25,8 @@ import picocli.CommandLine.Option;
 public final class MounterDaemon implements Callable<Integer> {
     private static final Logger log = LoggerFactory.getLogger(MounterDaemon.class);
     private static final int SOCKET_MODE = 0600;
+    /** Helpers running at once, plus room for a /proc scan; fewer than the workers, which wait on them. */
+    private static final int HOST_THREADS = 4;
 
     @Option(names = "--socket", paramLabel = "PATH", defaultValue = "/run/mounter/mounter.sock",
             description = "Listening socket (SOCK_SEQPACKET, mode 0600). Default: ${DEFAULT-VALUE}")
@@ -63,7 +66,15 @@ public final class MounterDaemon implements Callable<Integer> {
             return 1;
         }
         SeqpacketSocket listener = SocketPath.listen(socket, SOCKET_MODE);
-        RequestHandler handler = new RequestHandler(policy, new HostMounter(), new MountTable(), Clock.systemUTC());
+        // Started here, by the main thread: pinned workers hand process starts and /proc
+        // scans to these and must never create a thread themselves.
+        HostThreads hostThreads = HostThreads.start(HOST_THREADS);
+        MountHelper helpers = new MountHelper(hostThreads, Map.of(
+                "MOUNTER_SOCKET", socket.toAbsolutePath().toString(),
+                "LIBMOUNT_FORCE_MOUNT2", "always"), Math.min(HOST_THREADS - 1, maxConnections / 2));
+        DaemonLocator daemons = () -> hostThreads.call(() -> FuseDaemons.byConnection(Path.of("/proc")));
+        RequestHandler handler = new RequestHandler(policy, new HostMounter(), new MountTable(), Clock.systemUTC(),
+                helpers, daemons);
         SocketServer server = new SocketServer(listener, handler, maxConnections, () -> {
             NamespacePinning.pinCurrentThread(hostNamespace);
             HostMounter.warmUp();

@@ -18,7 +18,11 @@ import io.mounter.protocol.MessageCodec;
 import io.mounter.protocol.MountEntry;
 import io.mounter.protocol.Reply;
 import io.mounter.protocol.Request;
+import io.mounter.linux.DeviceNumber;
+import io.mounter.protocol.Operation;
 import java.time.Clock;
+import java.time.Duration;
+import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -33,16 +37,27 @@ public final class RequestHandler {
     private static final int FUSE_MAJOR = 10;
     private static final int FUSE_MINOR = 229;
 
+    static final Duration DEFAULT_HELPER_TIMEOUT = Duration.ofSeconds(60);
+    static final Duration MAX_HELPER_TIMEOUT = Duration.ofMinutes(10);
+    private static final int MNT_DETACH = 2;
+
     private final MountPolicy policy;
     private final Mounter mounter;
     private final MountTable table;
     private final Clock clock;
+    private final HelperRunner helpers;
+    private final DaemonLocator daemons;
+    private final long startedAt;
 
-    public RequestHandler(MountPolicy policy, Mounter mounter, MountTable table, Clock clock) {
+    public RequestHandler(MountPolicy policy, Mounter mounter, MountTable table, Clock clock, HelperRunner helpers,
+                          DaemonLocator daemons) {
         this.policy = policy;
         this.mounter = mounter;
         this.table = table;
         this.clock = clock;
+        this.helpers = helpers;
+        this.daemons = daemons;
+        this.startedAt = clock.millis();
     }
 
     public byte[] handle(ReceivedMessage message, PeerCredentials peer) {
@@ -70,7 +85,13 @@ public final class RequestHandler {
                 return unmount(umount, message.descriptors(), peer);
             }
             requireNoDescriptors(message.descriptors());
-            return MessageCodec.encodeListReply(request.id(), table.snapshot(), ((Request.List) request).cursor());
+            if (request instanceof Request.RunMount run) {
+                return runHelper(run, peer);
+            }
+            if (request instanceof Request.Status) {
+                return MessageCodec.encodeReply(Reply.of(request.id(), kind, 0, status()));
+            }
+            return MessageCodec.encodeListReply(request.id(), listing(), ((Request.List) request).cursor());
         } catch (Refusal e) {
             audit.warn("refused op={} target={} peer_pid={} peer_uid={} errno={} reason=\"{}\"",
                     request.operation(), target(request), peer.pid(), peer.uid(), e.errno(), e.getMessage());
@@ -90,9 +111,10 @@ public final class RequestHandler {
         }
         AttachedDescriptor fd = fds.length == 1 ? new AttachedDescriptor(fds[0], isFuseDevice(fds[0])) : null;
         AuthorizedMount mount = policy.authorizeMount(request, fd);
-        mounter.mount(mount);
+        DeviceNumber device = mounter.mount(mount);
         String target = mount.target().full();
-        table.add(new MountEntry(mount.source(), target, mount.fstype(), peer.pid(), clock.millis()));
+        table.add(new MountRecord(new MountEntry(mount.source(), target, mount.fstype(), peer.pid(), clock.millis(), 0),
+                device));
         log.info("mounted op=MOUNT target={} source={} fstype={} options={} peer_pid={} peer_uid={}",
                 target, mount.source(), mount.fstype(), MountOptions.mask(mount.data()), peer.pid(), peer.uid());
         return MessageCodec.encodeReply(Reply.of(request.id(), request.operation().code(), 0, ""));
@@ -105,6 +127,61 @@ public final class RequestHandler {
         table.removeNewest(target.full());
         log.info("unmounted op=UMOUNT target={} peer_pid={} peer_uid={}", target.full(), peer.pid(), peer.uid());
         return MessageCodec.encodeReply(Reply.of(request.id(), request.operation().code(), 0, ""));
+    }
+
+    /**
+     * Runs mount(8) for the caller and waits. On timeout the helper's process group was
+     * killed; a mount made for it meanwhile is detached and forgotten, so a hung helper
+     * leaves nothing behind. Runs on a pinned worker; the helper itself starts on a host
+     * thread, and its forwarded mount() is served by another worker meanwhile.
+     */
+    private byte[] runHelper(Request.RunMount request, PeerCredentials peer) {
+        ContainedPath target = policy.authorizeHelperMount(request);
+        Duration timeout = request.timeoutMillis() <= 0 ? DEFAULT_HELPER_TIMEOUT
+                : Duration.ofMillis(Math.min(request.timeoutMillis(), MAX_HELPER_TIMEOUT.toMillis()));
+        long started = clock.millis();
+        MountHelper.Result result = helpers.run(
+                MountHelper.argv(request.fstype(), request.options(), request.source(), target.full()), timeout);
+        log.info("helper op=RUN_MOUNT target={} fstype={} source={} options={} peer_pid={} exit={} timed_out={}",
+                target.full(), request.fstype(), request.source(), MountOptions.mask(request.options()), peer.pid(),
+                result.exitStatus(), result.timedOut());
+        if (!result.timedOut()) {
+            return MessageCodec.encodeReply(Reply.ofHelper(request.id(), result.exitStatus(), result.output()));
+        }
+        int removed = detachMountsSince(target, started);
+        return MessageCodec.encodeReply(new Reply(request.id(), request.operation().code() | Operation.REPLY_BIT,
+                Errno.ETIMEDOUT, "mount helper killed after " + timeout.toMillis() + " ms; " + removed
+                + " mount(s) made for it removed", java.util.List.of(), -1, -1, result.output()));
+    }
+
+    private int detachMountsSince(ContainedPath target, long since) {
+        int removed = 0;
+        for (MountRecord record : table.newestFirst(r -> r.entry().target().equals(target.full())
+                && r.entry().createdAtMillis() >= since)) {
+            try {
+                mounter.unmount(target, MNT_DETACH);
+            } catch (SyscallException e) {
+                log.warn("cleanup op=UMOUNT target={} errno={}", target.full(), e.errno());
+            }
+            table.removeNewest(record.entry().target());
+            removed++;
+        }
+        return removed;
+    }
+
+    /** The table with each FUSE mount's daemon looked up now (daemons fork after mounting). */
+    private java.util.List<MountEntry> listing() {
+        java.util.List<MountRecord> records = table.snapshot();
+        Map<Integer, Integer> daemonsByConnection = records.stream().anyMatch(r -> r.fuseConnection() >= 0)
+                ? daemons.byConnection() : Map.of();
+        return records.stream()
+                .map(r -> r.entry().withDaemonPid(daemonsByConnection.getOrDefault(r.fuseConnection(), 0)))
+                .toList();
+    }
+
+    private String status() {
+        return "ok: " + table.size() + " mounts, up " + (clock.millis() - startedAt) / 1000 + " s, mounter "
+                + io.mounter.Version.current();
     }
 
     private static void requireNoDescriptors(int[] fds) {
@@ -122,6 +199,9 @@ public final class RequestHandler {
     private static String target(Request request) {
         if (request instanceof Request.Mount mount) {
             return mount.target();
+        }
+        if (request instanceof Request.RunMount run) {
+            return run.target();
         }
         return request instanceof Request.Umount umount ? umount.target() : "-";
     }

@@ -99,6 +99,24 @@ public final class Processes {
     }
 
     /** The process's stat and cmdline, or empty if it is gone. */
+    /**
+     * The pid a process has in its own (innermost) PID namespace, from the NSpid line of
+     * /proc/PID/status; -1 if it is gone.
+     */
+    public static long pidInOwnNamespace(long pid) {
+        try {
+            for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc", Long.toString(pid), "status"))) {
+                if (line.startsWith("NSpid:")) {
+                    String[] pids = line.substring("NSpid:".length()).trim().split("\\s+");
+                    return Long.parseLong(pids[pids.length - 1]);
+                }
+            }
+        } catch (java.io.IOException e) {
+            return -1;
+        }
+        return -1;
+    }
+
     public static Optional<ProcessInfo> info(long pid) {
         Path dir = PROC.resolve(Long.toString(pid));
         try {

@@ -39,15 +39,17 @@ final class ServedMount {
         assertEquals(content, Files.readString(backend.resolve(name)), "the backend holds what the host wrote");
         assertEquals(content, host.run("cat", target.resolve(name).toString()).stdout(), "reads back on the host");
 
-        try (MounterClient client = node.mounterd().client()) {
-            assertTrue(client.list().stream().map(MountEntry::target).anyMatch(target.toString()::equals),
-                    "mounterd records " + target);
-        }
-
         ProcessInfo served = Processes.findInPidNamespace(node.container().pidNamespaceInode(),
                 p -> p.comm().equals(daemon) && p.cmdline().contains(target.toString()) && !p.isZombie())
                 .orElseThrow(() -> new AssertionError("no live " + daemon + " serving " + target
                         + " in the container's PID namespace: " + node.container().processes()));
+
+        try (MounterClient client = node.mounterd().client()) {
+            MountEntry recorded = client.list().stream().filter(e -> e.target().equals(target.toString())).findFirst()
+                    .orElseThrow(() -> new AssertionError("mounterd has no record of " + target));
+            assertEquals(Processes.pidInOwnNamespace(served.pid()), recorded.daemonPid(),
+                    "mounterd names the serving daemon (pids as the container sees them)");
+        }
 
         host.run("umount", target.toString());
         assertFalse(host.isMounted(target), "unmounted on the host");

@@ -1,0 +1,64 @@
+package io.mounter.server;
+
+import java.io.IOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Finds which process serves each FUSE connection: the holder of a /dev/fuse descriptor
+ * whose fdinfo names that connection ({@code fuse_connection: N}, the minor of the mount's
+ * device). Neither the mount() caller nor its parent is a reliable answer: glusterfs mounts
+ * from a short-lived child and libfuse daemons fork after mounting.
+ */
+final class FuseDaemons {
+    private static final Pattern CONNECTION = Pattern.compile("(?m)^fuse_connection:\\s*(\\d+)$");
+
+    private FuseDaemons() {
+    }
+
+    /**
+     * Scans {@code procRoot} (a procfs) and maps connection ids to pids. Processes that
+     * vanish or cannot be read during the scan are skipped. Must run on a host thread.
+     */
+    static Map<Integer, Integer> byConnection(Path procRoot) {
+        Map<Integer, Integer> found = new HashMap<>();
+        try (DirectoryStream<Path> processes = Files.newDirectoryStream(procRoot, "[0-9]*")) {
+            for (Path process : processes) {
+                scanProcess(process, found);
+            }
+        } catch (IOException e) {
+            // procfs unreadable: no daemon is known, which LIST reports as 0
+        }
+        return found;
+    }
+
+    private static void scanProcess(Path process, Map<Integer, Integer> found) {
+        int pid = Integer.parseInt(process.getFileName().toString());
+        try (DirectoryStream<Path> fds = Files.newDirectoryStream(process.resolve("fd"))) {
+            for (Path fd : fds) {
+                if (isFuseDevice(fd)) {
+                    Matcher m = CONNECTION.matcher(Files.readString(
+                            process.resolve("fdinfo").resolve(fd.getFileName().toString())));
+                    if (m.find()) {
+                        found.putIfAbsent(Integer.parseInt(m.group(1)), pid);
+                    }
+                }
+            }
+        } catch (IOException e) {
+            // gone or not ours to read
+        }
+    }
+
+    private static boolean isFuseDevice(Path fd) {
+        try {
+            return Files.readSymbolicLink(fd).toString().equals("/dev/fuse");
+        } catch (IOException e) {
+            return false;
+        }
+    }
+}
