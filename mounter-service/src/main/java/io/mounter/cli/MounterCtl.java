@@ -74,6 +74,12 @@ public final class MounterCtl {
 
         @Override
         public Integer call() {
+            if (timeoutSeconds < 1) {
+                // mounterd reads 0 as its 60 s default and a negative one, as a u32, as its 10 min
+                // cap, while this side would wait timeout + 30 s: it would give up first.
+                System.err.println("mounterctl: --timeout must be at least 1 second");
+                return 1;
+            }
             Duration timeout = Duration.ofSeconds(timeoutSeconds);
             Reply reply = socket.call(new Request.RunMount(1, source, target, fstype, options, (int) timeout.toMillis()),
                     timeout.plus(REPLY_MARGIN));

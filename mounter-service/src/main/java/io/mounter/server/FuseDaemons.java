@@ -27,7 +27,8 @@ final class FuseDaemons {
      */
     static Map<Integer, Integer> byConnection(Path procRoot) {
         Map<Integer, Integer> found = new HashMap<>();
-        try (DirectoryStream<Path> processes = Files.newDirectoryStream(procRoot, "[0-9]*")) {
+        try (DirectoryStream<Path> processes = Files.newDirectoryStream(procRoot,
+                entry -> entry.getFileName().toString().matches("[0-9]+"))) {
             for (Path process : processes) {
                 scanProcess(process, found);
             }
@@ -42,15 +43,27 @@ final class FuseDaemons {
         try (DirectoryStream<Path> fds = Files.newDirectoryStream(process.resolve("fd"))) {
             for (Path fd : fds) {
                 if (isFuseDevice(fd)) {
-                    Matcher m = CONNECTION.matcher(Files.readString(
-                            process.resolve("fdinfo").resolve(fd.getFileName().toString())));
-                    if (m.find()) {
-                        found.putIfAbsent(Integer.parseInt(m.group(1)), pid);
+                    int connection = connectionOf(process.resolve("fdinfo").resolve(fd.getFileName().toString()));
+                    if (connection >= 0) {
+                        found.putIfAbsent(connection, pid);
                     }
                 }
             }
         } catch (IOException e) {
             // gone or not ours to read
+        }
+    }
+
+    /**
+     * The fuse_connection an fdinfo names, or -1. A descriptor closed since the fd listing
+     * (a libfuse clone_fd worker ending) must not hide the process's other descriptors.
+     */
+    private static int connectionOf(Path fdinfo) {
+        try {
+            Matcher m = CONNECTION.matcher(Files.readString(fdinfo));
+            return m.find() ? Integer.parseInt(m.group(1)) : -1;
+        } catch (IOException e) {
+            return -1;
         }
     }
 

@@ -102,6 +102,10 @@ public final class RequestHandler {
             String text = request.operation().name().toLowerCase(java.util.Locale.ROOT) + " " + target(request) + ": "
                     + Errno.describe(e.errno());
             return MessageCodec.encodeReply(Reply.of(request.id(), kind, e.errno(), text));
+        } catch (RuntimeException e) {
+            // A bug or a resource failure (a helper that cannot start): still one defined reply.
+            log.error("internal error op={} target={} peer_pid={}", request.operation(), target(request), peer.pid(), e);
+            return MessageCodec.encodeReply(Reply.of(request.id(), kind, Errno.EIO, "mounterd internal error: " + e));
         }
     }
 
@@ -160,8 +164,8 @@ public final class RequestHandler {
                 && r.entry().createdAtMillis() >= since)) {
             try {
                 mounter.unmount(target, MNT_DETACH);
-            } catch (SyscallException e) {
-                log.warn("cleanup op=UMOUNT target={} errno={}", target.full(), e.errno());
+            } catch (SyscallException | Refusal e) {
+                log.warn("cleanup op=UMOUNT target={} error=\"{}\"", target.full(), e.getMessage());
             }
             table.removeNewest(record.entry().target());
             removed++;

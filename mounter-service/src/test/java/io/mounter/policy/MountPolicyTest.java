@@ -25,6 +25,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.mounter.linux.PeerCredentials;
+import io.mounter.protocol.Limits;
 import io.mounter.protocol.Request;
 import java.util.HashSet;
 import java.util.List;
@@ -263,6 +264,75 @@ class MountPolicyTest {
         assertRefused(EPERM, () -> policy.authorizeUnmount(new Request.Umount(1, "/etc", 0)));
         assertRefused(EPERM, () -> policy.authorizeUnmount(new Request.Umount(1, POD, 0)));
         assertRefused(EPERM, () -> policy.authorizeUnmount(new Request.Umount(1, POD + "/p/../..", 0)));
+    }
+
+    // ---- RUN_MOUNT (the mount helper) --------------------------------------------------
+
+    /** The default fstypes only: no tmpfs, no ext4. */
+    private final MountPolicy defaults = new MountPolicy(MountPolicy.DEFAULT_FSTYPES, MountPolicy.DEFAULT_PREFIXES,
+            Set.of(0));
+
+    private static Request.RunMount run(String fstype, String source, String target, String options) {
+        return new Request.RunMount(1, source, target, fstype, options, 0);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"glusterfs", "fuse.glusterfs", "sshfs", "fuse.sshfs", "fuse"})
+    void aHelperTypeIsAllowedWhenItOrItsFuseFormIs(String fstype) {
+        assertEquals(new ContainedPath(POD, "p/volumes/v"),
+                defaults.authorizeHelperMount(run(fstype, "server:/vol", TARGET + "//", "ro")));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"ext4", "tmpfs", "nfs", "fuseblk", "fuse.ext4", "glusterfs,ext4", "", "fuse."})
+    void aHelperTypeOutsideTheListIsRefusedWithEperm(String fstype) {
+        assertRefused(EPERM, () -> defaults.authorizeHelperMount(run(fstype, "server:/vol", TARGET, null)));
+    }
+
+    @Test
+    void aHelperTypeFollowsTheConfiguredListNotTheDefaults() {
+        assertEquals(new ContainedPath(POD, "p/volumes/v"),
+                policy.authorizeHelperMount(run("tmpfs", "none", TARGET, "size=1m")));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"/etc", "/var/lib/kubelet/pods", "/var/lib/kubelet/podsx/a",
+        "/var/lib/kubelet/pods/p/../../../etc"})
+    void aHelperTargetOutsideThePrefixesIsRefusedWithEperm(String target) {
+        assertRefused(EPERM, () -> defaults.authorizeHelperMount(run("fuse.sshfs", "u@h:/d", target, null)));
+    }
+
+    @Test
+    void aRelativeHelperTargetIsRefusedWithEinval() {
+        assertRefused(EINVAL, () -> defaults.authorizeHelperMount(run("fuse.sshfs", "u@h:/d", "p/volumes/v", null)));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"", "-", "-oremount", "--bind", "-t"})
+    void aHelperSourceThatIsEmptyOrLooksLikeAnOptionIsRefusedWithEinval(String source) {
+        assertRefused(EINVAL, () -> defaults.authorizeHelperMount(run("fuse.sshfs", source, TARGET, null)));
+    }
+
+    @Test
+    void aDashInsideTheHelperSourceIsFine() {
+        assertEquals(new ContainedPath(POD, "p/volumes/v"),
+                defaults.authorizeHelperMount(run("glusterfs", "gluster-1:/vol-a", TARGET, null)));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"-", "-oremount", "--bind"})
+    void helperOptionsThatLookLikeAnOptionAreRefusedWithEinval(String options) {
+        assertRefused(EINVAL, () -> defaults.authorizeHelperMount(run("fuse.sshfs", "u@h:/d", TARGET, options)));
+    }
+
+    @Test
+    void helperOptionsMayBeAbsentOrEmptyAndUpTo4096Long() {
+        assertDoesNotThrow(() -> defaults.authorizeHelperMount(run("fuse.sshfs", "u@h:/d", TARGET, null)));
+        assertDoesNotThrow(() -> defaults.authorizeHelperMount(run("fuse.sshfs", "u@h:/d", TARGET, "")));
+        assertDoesNotThrow(() -> defaults.authorizeHelperMount(run("fuse.sshfs", "u@h:/d", TARGET,
+                "o".repeat(Limits.DATA_MAX))));
+        assertRefused(EINVAL, () -> defaults.authorizeHelperMount(run("fuse.sshfs", "u@h:/d", TARGET,
+                "o".repeat(Limits.DATA_MAX + 1))));
     }
 
     // ---- ContainedPath -----------------------------------------------------------------

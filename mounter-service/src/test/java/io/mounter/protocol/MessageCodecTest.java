@@ -8,9 +8,13 @@ import static io.mounter.protocol.RawMessage.CURSOR;
 import static io.mounter.protocol.RawMessage.DATA;
 import static io.mounter.protocol.RawMessage.FD;
 import static io.mounter.protocol.RawMessage.FSTYPE;
+import static io.mounter.protocol.RawMessage.DAEMON_PID;
+import static io.mounter.protocol.RawMessage.EXIT_STATUS;
 import static io.mounter.protocol.RawMessage.MOUNT_FLAGS;
+import static io.mounter.protocol.RawMessage.OUTPUT;
 import static io.mounter.protocol.RawMessage.SOURCE;
 import static io.mounter.protocol.RawMessage.TARGET;
+import static io.mounter.protocol.RawMessage.TIMEOUT_MS;
 import static io.mounter.protocol.RawMessage.UMOUNT_FLAGS;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -38,6 +42,8 @@ class MessageCodecTest {
     private static final int MOUNT = 1;
     private static final int UMOUNT = 2;
     private static final int LIST = 3;
+    private static final int RUN_MOUNT = 4;
+    private static final int STATUS = 5;
     private static final int ID = 0x0A0B0C0D;
 
     // ---- round trips -------------------------------------------------------------------
@@ -52,7 +58,13 @@ class MessageCodecTest {
                 new Request.Umount(10, "/var/lib/kubelet/pods/p/volumes/v", 0x2),
                 new Request.Umount(11, "/t", 0),
                 new Request.List(12, 0),
-                new Request.List(13, 123_456));
+                new Request.List(13, 123_456),
+                new Request.RunMount(14, "u@h:/d", "/var/lib/kubelet/pods/p/volumes/v", "sshfs",
+                        "ro,allow_other", 30_000),
+                new Request.RunMount(15, "ü:/✓", "/t", "fuse.sshfs", null, 0),
+                new Request.RunMount(16, "s", "/t", "glusterfs", "", Integer.MAX_VALUE),
+                new Request.Status(17),
+                new Request.Status(-1));
     }
 
     @ParameterizedTest
@@ -89,6 +101,42 @@ class MessageCodecTest {
         assertArrayEquals(expected, MessageCodec.encodeRequest(new Request.Umount(9, "/mp", 2)));
     }
 
+    @Test
+    void aKnownRunMountRequestHasExactlyTheseBytes() {
+        byte[] expected = bytes(
+                'M', 'N', 'T', 'R', 1, 0, 4, 0, 0x04, 0x03, 0x02, 0x01, 0, 0, 0, 0,
+                1, 0, 6, 0, 'u', '@', 'h', ':', '/', 'd',
+                2, 0, 2, 0, '/', 't',
+                3, 0, 5, 0, 's', 's', 'h', 'f', 's',
+                5, 0, 2, 0, 'r', 'o',
+                16, 0, 4, 0, 0x88, 0x13, 0, 0);
+        Request.RunMount request = new Request.RunMount(0x01020304, "u@h:/d", "/t", "sshfs", "ro", 5000);
+
+        assertArrayEquals(expected, MessageCodec.encodeRequest(request));
+        assertEquals(request, MessageCodec.decodeRequest(expected));
+    }
+
+    @Test
+    void aStatusRequestIsTheBareHeader() {
+        byte[] expected = bytes('M', 'N', 'T', 'R', 1, 0, 5, 0, 9, 0, 0, 0, 0, 0, 0, 0);
+        assertArrayEquals(expected, MessageCodec.encodeRequest(new Request.Status(9)));
+        assertEquals(new Request.Status(9), MessageCodec.decodeRequest(expected));
+    }
+
+    @Test
+    void aRunMountWithoutOptionsOrTimeoutDecodesToNullOptionsAndTimeout0() {
+        byte[] message = RawMessage.request(RUN_MOUNT, ID).field(SOURCE, "s").field(TARGET, "/t")
+                .field(FSTYPE, "sshfs").bytes();
+        assertEquals(new Request.RunMount(ID, "s", "/t", "sshfs", null, 0), MessageCodec.decodeRequest(message));
+    }
+
+    @Test
+    void aTimeoutBeyondIntRangeIsClampedNotNegative() {
+        byte[] message = RawMessage.request(RUN_MOUNT, ID).field(SOURCE, "s").field(TARGET, "/t")
+                .field(FSTYPE, "sshfs").u32(TIMEOUT_MS, 0xFFFF_FFFF).bytes();
+        assertEquals(Integer.MAX_VALUE, ((Request.RunMount) MessageCodec.decodeRequest(message)).timeoutMillis());
+    }
+
     // ---- malformed requests ------------------------------------------------------------
 
     /** A valid MOUNT request to which each malformed case below makes one change. */
@@ -96,10 +144,17 @@ class MessageCodecTest {
         return RawMessage.request(MOUNT, ID).field(TARGET, "/t").field(FSTYPE, "fuse");
     }
 
+    /** A valid RUN_MOUNT request, the base of the RUN_MOUNT cases. */
+    private static RawMessage runMountBase() {
+        return RawMessage.request(RUN_MOUNT, ID).field(SOURCE, "s").field(TARGET, "/t").field(FSTYPE, "sshfs");
+    }
+
     @Test
     void theBaseOfTheMalformedCasesIsItselfValid() {
         assertEquals(new Request.Mount(ID, null, "/t", "fuse", 0, null, -1),
                 MessageCodec.decodeRequest(mountBase().bytes()));
+        assertEquals(new Request.RunMount(ID, "s", "/t", "sshfs", null, 0),
+                MessageCodec.decodeRequest(runMountBase().bytes()));
     }
 
     static Stream<Arguments> malformedRequests() {
@@ -113,7 +168,7 @@ class MessageCodecTest {
                 arguments("version 2", RawMessage.header(2, MOUNT, ID, 0).field(TARGET, "/t")
                         .field(FSTYPE, "fuse").bytes(), EPROTONOSUPPORT, ID),
                 arguments("version 0", RawMessage.header(0, MOUNT, ID, 0).bytes(), EPROTONOSUPPORT, ID),
-                arguments("unknown operation 4", RawMessage.request(4, ID).field(TARGET, "/t").bytes(), EINVAL, ID),
+                arguments("unknown operation 6", RawMessage.request(6, ID).field(TARGET, "/t").bytes(), EINVAL, ID),
                 arguments("operation 0", RawMessage.request(0, ID).bytes(), EINVAL, ID),
                 arguments("a reply kind sent as a request", RawMessage.request(0x8001, ID).field(TARGET, "/t")
                         .field(FSTYPE, "fuse").bytes(), EINVAL, ID),
@@ -130,7 +185,8 @@ class MessageCodecTest {
                         EBADMSG, ID),
                 arguments("duplicate TARGET", mountBase().field(TARGET, "/u").bytes(), EBADMSG, ID),
                 arguments("duplicate FD", mountBase().u32(FD, 3).u32(FD, 3).bytes(), EBADMSG, ID),
-                arguments("unknown tag 12", mountBase().field(12, "x").bytes(), EBADMSG, ID),
+                arguments("unknown tag 15", mountBase().field(15, "x").bytes(), EBADMSG, ID),
+                arguments("unknown tag 19", mountBase().field(19, "x").bytes(), EBADMSG, ID),
                 arguments("UMOUNT_FLAGS in a MOUNT", mountBase().u32(UMOUNT_FLAGS, 2).bytes(), EBADMSG, ID),
                 arguments("CURSOR in a MOUNT", mountBase().u32(CURSOR, 0).bytes(), EBADMSG, ID),
                 arguments("FD in a UMOUNT", RawMessage.request(UMOUNT, ID).field(TARGET, "/t").u32(FD, 3).bytes(),
@@ -158,6 +214,26 @@ class MessageCodecTest {
                         EINVAL, ID),
                 arguments("UMOUNT without TARGET", RawMessage.request(UMOUNT, ID).u32(UMOUNT_FLAGS, 0).bytes(),
                         EINVAL, ID),
+                arguments("MOUNT_FLAGS in a RUN_MOUNT", runMountBase().u64(MOUNT_FLAGS, 0).bytes(), EBADMSG, ID),
+                arguments("FD in a RUN_MOUNT", runMountBase().u32(FD, 3).bytes(), EBADMSG, ID),
+                arguments("UMOUNT_FLAGS in a RUN_MOUNT", runMountBase().u32(UMOUNT_FLAGS, 2).bytes(), EBADMSG, ID),
+                arguments("CURSOR in a RUN_MOUNT", runMountBase().u32(CURSOR, 0).bytes(), EBADMSG, ID),
+                arguments("EXIT_STATUS in a RUN_MOUNT", runMountBase().u32(EXIT_STATUS, 0).bytes(), EBADMSG, ID),
+                arguments("OUTPUT in a RUN_MOUNT", runMountBase().field(OUTPUT, "x").bytes(), EBADMSG, ID),
+                arguments("TIMEOUT_MS of 8 bytes", runMountBase().u64(TIMEOUT_MS, 1000).bytes(), EBADMSG, ID),
+                arguments("TIMEOUT_MS in a MOUNT", mountBase().u32(TIMEOUT_MS, 1000).bytes(), EBADMSG, ID),
+                arguments("DAEMON_PID in a MOUNT", mountBase().u32(DAEMON_PID, 1).bytes(), EBADMSG, ID),
+                arguments("TARGET in a STATUS", RawMessage.request(STATUS, ID).field(TARGET, "/t").bytes(), EBADMSG,
+                        ID),
+                arguments("CURSOR in a STATUS", RawMessage.request(STATUS, ID).u32(CURSOR, 0).bytes(), EBADMSG, ID),
+                arguments("TIMEOUT_MS in a STATUS", RawMessage.request(STATUS, ID).u32(TIMEOUT_MS, 1).bytes(),
+                        EBADMSG, ID),
+                arguments("RUN_MOUNT without SOURCE", RawMessage.request(RUN_MOUNT, ID).field(TARGET, "/t")
+                        .field(FSTYPE, "sshfs").bytes(), EINVAL, ID),
+                arguments("RUN_MOUNT without TARGET", RawMessage.request(RUN_MOUNT, ID).field(SOURCE, "s")
+                        .field(FSTYPE, "sshfs").bytes(), EINVAL, ID),
+                arguments("RUN_MOUNT without FSTYPE", RawMessage.request(RUN_MOUNT, ID).field(SOURCE, "s")
+                        .field(TARGET, "/t").bytes(), EINVAL, ID),
                 arguments("nonzero status in a request", RawMessage.header(1, MOUNT, ID, 5).field(TARGET, "/t")
                         .field(FSTYPE, "fuse").bytes(), EBADMSG, ID));
     }
@@ -175,8 +251,8 @@ class MessageCodecTest {
 
     @Test
     void theKindIsCarriedWhenTheHeaderWasReadable() {
-        byte[] unknownOp = RawMessage.request(4, ID).bytes();
-        assertEquals(4, assertThrows(MalformedMessageException.class,
+        byte[] unknownOp = RawMessage.request(6, ID).bytes();
+        assertEquals(6, assertThrows(MalformedMessageException.class,
                 () -> MessageCodec.decodeRequest(unknownOp)).kind());
         byte[] badMagic = mountBase().bytes();
         badMagic[0] = 0;
@@ -190,7 +266,7 @@ class MessageCodecTest {
     void aReplySurvivesARoundTripWithTheReplyBitSet() {
         Reply reply = Reply.of(7, MOUNT, EPERM, "fstype ext4 is not allowed");
         Reply decoded = MessageCodec.decodeReply(MessageCodec.encodeReply(reply));
-        assertEquals(new Reply(7, 0x8001, EPERM, "fstype ext4 is not allowed", List.of(), -1), decoded);
+        assertEquals(new Reply(7, 0x8001, EPERM, "fstype ext4 is not allowed", List.of(), -1, -1, ""), decoded);
         assertFalse(decoded.succeeded());
     }
 
@@ -212,13 +288,79 @@ class MessageCodecTest {
         assertTrue(message.startsWith(decoded.message()), "a prefix of the original, no replacement characters");
     }
 
+    @Test
+    void aHelperReplyCarriesExitStatusAndOutput() {
+        Reply reply = Reply.ofHelper(21, 32, "mount: /t: bad option.\n");
+        Reply decoded = MessageCodec.decodeReply(MessageCodec.encodeReply(reply));
+
+        assertEquals(new Reply(21, 0x8004, 0, "mount helper exited with 32", List.of(), -1, 32,
+                "mount: /t: bad option.\n"), decoded);
+    }
+
+    @Test
+    void aHelperThatSucceededHasExitStatus0PresentAndAnEmptyMessage() {
+        byte[] bytes = MessageCodec.encodeReply(Reply.ofHelper(3, 0, ""));
+        assertArrayEquals(bytes('M', 'N', 'T', 'R', 1, 0, 4, 0x80, 3, 0, 0, 0, 0, 0, 0, 0,
+                9, 0, 0, 0,
+                17, 0, 4, 0, 0, 0, 0, 0), bytes, "EXIT_STATUS 0 is sent; an empty OUTPUT is not");
+        Reply decoded = MessageCodec.decodeReply(bytes);
+        assertEquals(0, decoded.exitStatus());
+        assertEquals("", decoded.message());
+        assertEquals("", decoded.output());
+    }
+
+    @Test
+    void aReplyWithoutExitStatusReadsAsMinus1() {
+        Reply decoded = MessageCodec.decodeReply(MessageCodec.encodeReply(Reply.of(4, RUN_MOUNT, 110, "killed")));
+        assertEquals(-1, decoded.exitStatus());
+        assertEquals("", decoded.output());
+        byte[] raw = RawMessage.header(1, 0x8004, 4, 0).field(RawMessage.MESSAGE, "").u32(EXIT_STATUS, 255)
+                .field(OUTPUT, "out").bytes();
+        Reply fromRaw = MessageCodec.decodeReply(raw);
+        assertEquals(255, fromRaw.exitStatus());
+        assertEquals("out", fromRaw.output());
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"a", "é", "€", "😀"})
+    void aLongOutputIsCutToOutputMaxOnACharacterBoundary(String unit) {
+        String output = "mount: " + unit.repeat(10_000) + "\n";
+        Reply decoded = MessageCodec.decodeReply(MessageCodec.encodeReply(Reply.ofHelper(1, 1, output)));
+        int size = decoded.output().getBytes(StandardCharsets.UTF_8).length;
+        assertTrue(size <= Limits.OUTPUT_MAX, size + " bytes");
+        assertTrue(size > Limits.OUTPUT_MAX - 4, "cut at the limit, not before: " + size + " bytes");
+        assertTrue(output.startsWith(decoded.output()), "a prefix of the original, no replacement characters");
+        assertEquals(1, decoded.exitStatus());
+    }
+
+    @Test
+    void aListEntryCarriesTheDaemonPid() {
+        List<MountEntry> entries = List.of(
+                new MountEntry("u@h:/d", "/var/lib/kubelet/pods/a", "fuse.sshfs", 10, 20, 4242),
+                new MountEntry("none", "/var/lib/kubelet/pods/b", "tmpfs", 11, 21, 0));
+        byte[] bytes = MessageCodec.encodeListReply(8, entries, 0);
+        assertEquals(entries, MessageCodec.decodeReply(bytes).entries());
+        // DAEMON_PID as tag 12, a u32, little-endian: 4242 = 0x1092
+        byte[] field = bytes(DAEMON_PID, 0, 4, 0, 0x92, 0x10, 0, 0);
+        assertTrue(indexOf(bytes, field) > 0, "DAEMON_PID field in the first entry");
+    }
+
+    @Test
+    void anEntryWithoutDaemonPidReadsAs0() {
+        byte[] entry = RawMessage.header(1, 0, 0, 0).field(SOURCE, "s").field(TARGET, "/t").field(FSTYPE, "fuse")
+                .bytes();
+        byte[] raw = RawMessage.header(1, 0x8003, 1, 0)
+                .field(RawMessage.ENTRY, Arrays.copyOfRange(entry, Limits.HEADER_SIZE, entry.length)).bytes();
+        assertEquals(List.of(new MountEntry("s", "/t", "fuse", 0, 0, 0)), MessageCodec.decodeReply(raw).entries());
+    }
+
     // ---- LIST paging ------------------------------------------------------------------
 
     private static List<MountEntry> bigEntries(int count) {
         return IntStream.range(0, count).mapToObj(i -> new MountEntry(
                 "host" + i + ":/" + "s".repeat(4000),
                 "/var/lib/kubelet/pods/" + i + "/" + "t".repeat(4000),
-                "fuse.sshfs", 1000 + i, 1_700_000_000_000L + i)).toList();
+                "fuse.sshfs", 1000 + i, 1_700_000_000_000L + i, 2000 + i)).toList();
     }
 
     @Test
@@ -256,8 +398,8 @@ class MessageCodecTest {
 
     @Test
     void aShortListFitsOnePageWithoutNextCursor() {
-        List<MountEntry> few = List.of(new MountEntry("a", "/var/lib/kubelet/pods/a", "fuse", 1, 2),
-                new MountEntry("", "/var/lib/kubelet/pods/b", "tmpfs", Integer.MAX_VALUE, Long.MAX_VALUE));
+        List<MountEntry> few = List.of(new MountEntry("a", "/var/lib/kubelet/pods/a", "fuse", 1, 2, 3),
+                new MountEntry("", "/var/lib/kubelet/pods/b", "tmpfs", Integer.MAX_VALUE, Long.MAX_VALUE, 0));
         Reply reply = MessageCodec.decodeReply(MessageCodec.encodeListReply(2, few, 0));
         assertEquals(few, reply.entries());
         assertEquals(-1, reply.nextCursor());
@@ -308,8 +450,8 @@ class MessageCodecTest {
 
     @Test
     void randomRepliesOnlyEverGiveMalformedMessageException() {
-        byte[] valid = MessageCodec.encodeListReply(1, List.of(new MountEntry("s", "/t", "fuse", 9, 10),
-                new MountEntry("s2", "/t2", "fuse", 11, 12)), 0);
+        byte[] valid = MessageCodec.encodeListReply(1, List.of(new MountEntry("s", "/t", "fuse", 9, 10, 13),
+                new MountEntry("s2", "/t2", "fuse", 11, 12, 0)), 0);
         for (long seed = 1; seed <= 3000; seed++) {
             byte[] input = mutated(new Random(seed), valid);
             try {
@@ -332,12 +474,12 @@ class MessageCodecTest {
     }
 
     private static byte[] randomFields(Random random) {
-        RawMessage raw = RawMessage.header(random.nextInt(4) == 0 ? random.nextInt(3) : 1, 1 + random.nextInt(3),
+        RawMessage raw = RawMessage.header(random.nextInt(4) == 0 ? random.nextInt(3) : 1, 1 + random.nextInt(5),
                 random.nextInt(), random.nextInt(8) == 0 ? random.nextInt() : 0);
         for (int i = random.nextInt(8); i > 0; i--) {
             byte[] value = new byte[random.nextInt(12)];
             random.nextBytes(value);
-            int tag = 1 + random.nextInt(14);
+            int tag = 1 + random.nextInt(18);
             if (random.nextInt(6) == 0) {
                 raw.raw(tag, 0, random.nextInt(256), random.nextInt(2)).raw(toInts(value));
             } else {
@@ -363,6 +505,15 @@ class MessageCodecTest {
             bytes[i] = (byte) values[i];
         }
         return bytes;
+    }
+
+    private static int indexOf(byte[] haystack, byte[] needle) {
+        for (int i = 0; i + needle.length <= haystack.length; i++) {
+            if (Arrays.equals(haystack, i, i + needle.length, needle, 0, needle.length)) {
+                return i;
+            }
+        }
+        return -1;
     }
 
     private static int[] toInts(byte[] bytes) {

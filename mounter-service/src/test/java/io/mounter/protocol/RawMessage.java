@@ -18,6 +18,11 @@ final class RawMessage {
     static final int UMOUNT_FLAGS = 7;
     static final int CURSOR = 8;
     static final int MESSAGE = 9;
+    static final int ENTRY = 10;
+    static final int DAEMON_PID = 12;
+    static final int TIMEOUT_MS = 16;
+    static final int EXIT_STATUS = 17;
+    static final int OUTPUT = 18;
 
     private final ByteBuffer out = ByteBuffer.allocate(1 << 17).order(ByteOrder.LITTLE_ENDIAN);
 

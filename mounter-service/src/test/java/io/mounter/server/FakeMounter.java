@@ -1,11 +1,15 @@
 package io.mounter.server;
 
+import io.mounter.linux.DeviceNumber;
 import io.mounter.policy.AuthorizedMount;
 import io.mounter.policy.ContainedPath;
 import java.util.ArrayList;
 import java.util.List;
 
-/** Records what it was asked to do; fails with {@link #failWith} when that is set. */
+/**
+ * Records what it was asked to do and returns {@link #device}; fails with {@link #failWith}
+ * when that is set.
+ */
 final class FakeMounter implements Mounter {
     record Unmount(ContainedPath target, int flags) {
     }
@@ -14,13 +18,16 @@ final class FakeMounter implements Mounter {
     final List<Unmount> unmounts = new ArrayList<>();
     /** Thrown by the next calls instead of recording them (a SyscallException or Refusal). */
     RuntimeException failWith;
+    /** What the next mounts return as the new mount's device (null: could not be read). */
+    DeviceNumber device = new DeviceNumber(0, 42);
 
     @Override
-    public void mount(AuthorizedMount mount) {
+    public DeviceNumber mount(AuthorizedMount mount) {
         if (failWith != null) {
             throw failWith;
         }
         mounts.add(mount);
+        return device;
     }
 
     @Override
