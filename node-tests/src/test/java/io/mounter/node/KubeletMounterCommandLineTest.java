@@ -1,0 +1,472 @@
+package io.mounter.node;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * dist/bin/kubelet-mounter against fake crictl, docker and nerdctl scripts that record
+ * their argv and print canned ids: the exact command lines it would run on a node, its
+ * exit statuses and messages, the masking of credentials, and its config checks. No
+ * privileges needed and nothing is mounted: no call here reaches the host's /bin/mount.
+ *
+ * <p>PATH holds only the fakes and symlinks to the few tools the script uses, so a real
+ * container CLI on this machine (there is a docker in /usr/bin) can never answer.
+ */
+class KubeletMounterCommandLineTest {
+    private static final String SECRET = "hunter2";
+    private static final String SOURCE = "127.0.0.2:/v1";
+    private static final String TARGET = "/var/lib/kubelet/pods/uid-1/volumes/kubernetes.io~glusterfs/data";
+    private static final List<String> TOOLS = List.of("awk", "sed", "tr", "date", "mktemp", "rm", "timeout",
+            "sleep", "env", "cat", "nsenter");
+    private static final String K8S_POD_UID_FORMAT = "{{.Name}}|{{index .Config.Labels \"io.kubernetes.pod.uid\"}}";
+
+    /** Each fake appends its argv as {@code [arg][arg]...} to $CALLS, then runs its case body. */
+    private static final String FAKE_HEAD = """
+            #!/bin/sh
+            { printf '[%s]' "$@"; printf '\\n'; } >>"$CALLS"
+            """;
+
+    @TempDir
+    Path dir;
+    private Path script;
+    private Path fakes;
+    private Path config;
+    private Path calls;
+    private Path log;
+
+    @BeforeEach
+    void setUp() throws IOException {
+        script = Distribution.locate().bin("kubelet-mounter");
+        assertTrue(Files.isExecutable(script), "the build installs " + script);
+        fakes = Files.createDirectory(dir.resolve("fakes"));
+        Path tools = Files.createDirectory(dir.resolve("tools"));
+        for (String tool : TOOLS) {
+            Path real = NodeRequirements.findBinary(tool);
+            assertTrue(real != null, "no " + tool + " on this machine");
+            Files.createSymbolicLink(tools.resolve(tool), real);
+        }
+        config = dir.resolve("kubelet-mounter.conf");
+        calls = dir.resolve("calls");
+        log = dir.resolve("kubelet-mounter.log");
+    }
+
+    private void configure(String... lines) throws IOException {
+        List<String> all = new ArrayList<>(List.of(lines));
+        all.add("--log-file=" + log);
+        Files.write(config, all);
+    }
+
+    private void fake(String name, String caseBody) throws IOException {
+        Path file = fakes.resolve(name);
+        Files.writeString(file, FAKE_HEAD + "case \"$*\" in\n" + caseBody
+                + "\n*) echo \"" + name + ": unexpected call: $*\" >&2; exit 99 ;;\nesac\n");
+        assertTrue(file.toFile().setExecutable(true));
+    }
+
+    private CommandResult run(String... args) {
+        List<String> argv = new ArrayList<>(List.of(script.toString()));
+        argv.addAll(List.of(args));
+        return Command.of(argv)
+                .withEnvironment(Map.of(
+                        "PATH", fakes + ":" + dir.resolve("tools"),
+                        "KUBELET_MOUNTER_CONFIG", config.toString(),
+                        "CALLS", calls.toString(),
+                        "TMPDIR", dir.toString()))
+                .withTimeout(Duration.ofSeconds(30))
+                .exec();
+    }
+
+    private CommandResult mountGlusterfs(String options) {
+        return run("mount", "-t", "glusterfs", "-o", options, SOURCE, TARGET);
+    }
+
+    private List<String> calls() throws IOException {
+        return Files.exists(calls) ? Files.readAllLines(calls) : List.of();
+    }
+
+    private String log() throws IOException {
+        return Files.exists(log) ? Files.readString(log) : "";
+    }
+
+    private static String bracketed(String... args) {
+        StringBuilder line = new StringBuilder();
+        for (String arg : args) {
+            line.append('[').append(arg).append(']');
+        }
+        return line.toString();
+    }
+
+    private void assertExit(int expected, CommandResult result) throws IOException {
+        assertEquals(expected, result.exitStatus(), result::describe);
+        try (var left = Files.list(dir)) {
+            List<Path> temporary = left.filter(p -> Files.isDirectory(p)
+                    && p.getFileName().toString().startsWith("kubelet-mounter.")).toList();
+            assertEquals(List.of(), temporary, "temporary directories left behind");
+        }
+    }
+
+    private void assertNoSecretLeft(CommandResult result) throws IOException {
+        assertFalse(result.stdout().contains(SECRET), "stdout: " + result.stdout());
+        assertFalse(result.stderr().contains(SECRET), "stderr: " + result.stderr());
+        assertFalse(log().contains(SECRET), "log: " + log());
+    }
+
+    // --- crictl -----------------------------------------------------------------------
+
+    private void crictlWithPodAndContainer(String execBody) throws IOException {
+        fake("crictl", """
+                "pods --label name=glusterfs-mounter --state ready -q") echo pod-1 ;;
+                "ps --pod pod-1 --name ^mounter$ --state running -q") echo ctr-1 ;;
+                "exec "*) %s ;;
+                """.formatted(execBody));
+    }
+
+    @Test
+    void crictlFindsTheReadyPodsContainerAndExecsMountWithKubeletsArguments() throws IOException {
+        configure("--mount-container=glusterfs:name=glusterfs-mounter:mounter", "--runtime=crictl");
+        crictlWithPodAndContainer("exit 0");
+
+        CommandResult result = mountGlusterfs("password=" + SECRET + ",log-level=WARNING");
+
+        assertExit(0, result);
+        assertEquals(List.of(
+                bracketed("pods", "--label", "name=glusterfs-mounter", "--state", "ready", "-q"),
+                bracketed("ps", "--pod", "pod-1", "--name", "^mounter$", "--state", "running", "-q"),
+                // the real mount gets the secret unmasked
+                bracketed("exec", "-s", "--timeout=120", "ctr-1", "mount", "-t", "glusterfs",
+                        "-o", "password=" + SECRET + ",log-level=WARNING", SOURCE, TARGET)), calls());
+        String line = log();
+        assertTrue(line.contains("op=mount fstype=glusterfs route=container runtime=crictl "
+                + "selector=name=glusterfs-mounter container=mounter id=ctr-1 status=0"), line);
+        assertTrue(line.contains("-o password=<masked>,log-level=WARNING " + SOURCE + " " + TARGET), line);
+        assertEquals(1, line.lines().count(), "one log line per call: " + line);
+        assertNoSecretLeft(result);
+    }
+
+    @Test
+    void aSelectorWithSeveralLabelsGivesOneLabelFlagEachAndTheNameIsAnExactPattern() throws IOException {
+        configure("--mount-container=glusterfs:app.kubernetes.io/name=mounter,tier=node:glusterfs.mounter",
+                "--runtime=crictl", "--timeout=30");
+        // crictl's --name is a regular expression: anchored, with its dots escaped
+        fake("crictl", """
+                "pods --label app.kubernetes.io/name=mounter --label tier=node --state ready -q") echo pod-1 ;;
+                "ps --pod pod-1 --name ^glusterfs\\.mounter$ --state running -q") echo ctr-1 ;;
+                "exec -s --timeout=30 ctr-1 mount -t glusterfs "*) exit 0 ;;
+                """);
+
+        assertExit(0, run("mount", "-t", "glusterfs", SOURCE, TARGET));
+        assertEquals(3, calls().size(), calls()::toString);
+    }
+
+    @Test
+    void noReadyPodIsExit32NamingFstypeSelectorAndContainer() throws IOException {
+        configure("--mount-container=glusterfs:name=glusterfs-mounter:mounter", "--runtime=crictl");
+        fake("crictl", """
+                "pods --label name=glusterfs-mounter --state ready -q") ;;
+                """);
+
+        CommandResult result = mountGlusterfs("log-level=WARNING");
+
+        assertExit(32, result);
+        assertEquals("kubelet-mounter: no running mount container for fstype glusterfs (selector "
+                + "name=glusterfs-mounter, container mounter): crictl found no ready pod labelled "
+                + "name=glusterfs-mounter\n", result.stderr());
+        assertEquals(1, calls().size(), "no exec without a container: " + calls());
+        assertTrue(log().contains("status=32"), log());
+    }
+
+    @Test
+    void aPodWithoutTheRunningContainerIsExit32() throws IOException {
+        configure("--mount-container=glusterfs:name=glusterfs-mounter:mounter", "--runtime=crictl");
+        fake("crictl", """
+                "pods --label name=glusterfs-mounter --state ready -q") echo pod-1 ;;
+                "ps --pod pod-1 --name ^mounter$ --state running -q") ;;
+                """);
+
+        CommandResult result = mountGlusterfs("log-level=WARNING");
+
+        assertExit(32, result);
+        assertTrue(result.stderr().contains("pod pod-1 has no running container mounter"), result.stderr());
+    }
+
+    @Test
+    void anUnreachableRuntimeIsExit32WithItsError() throws IOException {
+        configure("--mount-container=glusterfs:name=glusterfs-mounter:mounter", "--runtime=crictl");
+        fake("crictl", """
+                "pods "*) echo 'connect: connect endpoint unix:///run/containerd/containerd.sock: connection refused' >&2; exit 1 ;;
+                """);
+
+        CommandResult result = mountGlusterfs("log-level=WARNING");
+
+        assertExit(32, result);
+        assertTrue(result.stderr().startsWith("kubelet-mounter: no running mount container for fstype glusterfs"),
+                result.stderr());
+        assertTrue(result.stderr().contains("`crictl pods` failed (exit 1): connect: connect endpoint"), result.stderr());
+    }
+
+    @Test
+    void aFailedMountPassesItsStatusOnAndItsOutputMasked() throws IOException {
+        configure("--mount-container=glusterfs:name=glusterfs-mounter:mounter", "--runtime=crictl");
+        // what crictl exec -s prints when the command fails: the whole command line, secret included
+        crictlWithPodAndContainer("echo \"FATA[0000] execing command in container ctr-1 synchronously: command "
+                + "'mount -t glusterfs -o PassWord=" + SECRET + ",log-level=WARNING ...' exited with 32: "
+                + "Mount failed\" >&2; echo \"token=" + SECRET + "\"; exit 7");
+
+        CommandResult result = mountGlusterfs("PassWord=" + SECRET + ",log-level=WARNING");
+
+        assertExit(7, result);
+        assertTrue(result.stderr().contains("-o PassWord=<masked>,log-level=WARNING ..."), result.stderr());
+        assertTrue(result.stdout().contains("token=<masked>"), result.stdout());
+        assertTrue(result.stderr().endsWith("kubelet-mounter: mount of glusterfs at " + TARGET
+                + " failed in container mounter (crictl, selector name=glusterfs-mounter): exit 7\n"), result.stderr());
+        assertTrue(calls().get(2).contains("PassWord=" + SECRET), "the real command is unmasked: " + calls());
+        assertNoSecretLeft(result);
+    }
+
+    @Test
+    void aMountThatOutlivesTheTimeoutIsExit32() throws IOException {
+        configure("--mount-container=glusterfs:name=glusterfs-mounter:mounter", "--runtime=crictl", "--timeout=1");
+        crictlWithPodAndContainer("sleep 20");
+
+        CommandResult result = mountGlusterfs("log-level=WARNING");
+
+        assertExit(32, result);
+        assertTrue(result.elapsed().compareTo(Duration.ofSeconds(10)) < 0, "ended by the timeout: " + result.elapsed());
+        assertTrue(result.stderr().contains("timed out after 1 s mounting " + TARGET + " for fstype glusterfs"),
+                result.stderr());
+    }
+
+    // --- docker and nerdctl --------------------------------------------------------------
+
+    @Test
+    void dockerFindsThePodThroughItsSandboxAndTheContainerByItsKubernetesName() throws IOException {
+        configure("--mount-container=glusterfs:name=glusterfs-mounter:mounter", "--runtime=docker");
+        fake("docker", """
+                "ps -q --filter label=name=glusterfs-mounter") printf 'sandbox-1\\n' ;;
+                "inspect --format "*" sandbox-1") echo '/k8s_POD_glusterfs-mounter_kube-system_uid-9_0|uid-9' ;;
+                "ps -q --filter label=io.kubernetes.pod.uid=uid-9 --filter label=io.kubernetes.container.name=mounter") echo ctr-9 ;;
+                "exec ctr-9 mount "*) echo mounted ;;
+                """);
+
+        CommandResult result = mountGlusterfs("password=" + SECRET);
+
+        assertExit(0, result);
+        assertEquals("mounted\n", result.stdout());
+        assertEquals(List.of(
+                bracketed("ps", "-q", "--filter", "label=name=glusterfs-mounter"),
+                bracketed("inspect", "--format", K8S_POD_UID_FORMAT, "sandbox-1"),
+                bracketed("ps", "-q", "--filter", "label=io.kubernetes.pod.uid=uid-9",
+                        "--filter", "label=io.kubernetes.container.name=mounter"),
+                bracketed("exec", "ctr-9", "mount", "-t", "glusterfs", "-o", "password=" + SECRET, SOURCE, TARGET)),
+                calls());
+        assertNoSecretLeft(result);
+    }
+
+    @Test
+    void dockerTakesAContainerStartedByHandByItsName() throws IOException {
+        configure("--mount-container=glusterfs:role=mounter:mounter", "--runtime=docker");
+        fake("docker", """
+                "ps -q --filter label=role=mounter") printf 'other\\nmine\\n' ;;
+                "inspect --format "*" other") echo '/sidecar|' ;;
+                "inspect --format "*" mine") echo '/mounter|' ;;
+                "exec mine mount -t glusterfs "*) exit 0 ;;
+                """);
+
+        assertExit(0, run("mount", "-t", "glusterfs", SOURCE, TARGET));
+        assertEquals(bracketed("exec", "mine", "mount", "-t", "glusterfs", SOURCE, TARGET), calls().get(3));
+    }
+
+    @Test
+    void dockerWithoutAMatchingContainerIsExit32() throws IOException {
+        configure("--mount-container=glusterfs:name=glusterfs-mounter:mounter", "--runtime=docker");
+        fake("docker", """
+                "ps -q --filter label=name=glusterfs-mounter") ;;
+                """);
+
+        CommandResult result = mountGlusterfs("log-level=WARNING");
+
+        assertExit(32, result);
+        assertTrue(result.stderr().contains("(selector name=glusterfs-mounter, container mounter): docker found no "
+                + "running container labelled name=glusterfs-mounter"), result.stderr());
+    }
+
+    @Test
+    void anExecThatCannotStartTheMountIsExit32() throws IOException {
+        configure("--mount-container=glusterfs:role=mounter:mounter", "--runtime=docker");
+        fake("docker", """
+                "ps -q --filter label=role=mounter") echo mine ;;
+                "inspect --format "*" mine") echo '/mounter|' ;;
+                "exec mine mount "*) echo 'OCI runtime exec failed: exec: "mount": executable file not found' >&2; exit 126 ;;
+                """);
+
+        CommandResult result = mountGlusterfs("log-level=WARNING");
+
+        assertExit(32, result);
+        assertTrue(result.stderr().contains("could not run mount in container mounter (docker, selector role=mounter): "
+                + "docker exited 126"), result.stderr());
+    }
+
+    @Test
+    void nerdctlWorksInContainerdsKubernetesNamespace() throws IOException {
+        configure("--mount-container=glusterfs:name=glusterfs-mounter:mounter", "--runtime=nerdctl");
+        fake("nerdctl", """
+                "--namespace k8s.io ps -q --filter label=name=glusterfs-mounter") echo sandbox-1 ;;
+                "--namespace k8s.io inspect --format "*" sandbox-1") echo 'sandbox-1|uid-9' ;;
+                "--namespace k8s.io ps -q --filter label=io.kubernetes.pod.uid=uid-9 --filter label=io.kubernetes.container.name=mounter") echo ctr-9 ;;
+                "--namespace k8s.io exec ctr-9 mount "*) exit 0 ;;
+                """);
+
+        assertExit(0, mountGlusterfs("log-level=WARNING"));
+        assertEquals(bracketed("--namespace", "k8s.io", "exec", "ctr-9", "mount", "-t", "glusterfs",
+                "-o", "log-level=WARNING", SOURCE, TARGET), calls().get(3));
+    }
+
+    // --- runtime detection ------------------------------------------------------------
+
+    @Test
+    void withoutARuntimeSettingCrictlComesFirstThenDocker() throws IOException {
+        configure("--mount-container=glusterfs:role=mounter:mounter");
+        fake("docker", """
+                "ps -q --filter label=role=mounter") echo mine ;;
+                "inspect --format "*" mine") echo '/mounter|' ;;
+                "exec mine mount "*) exit 0 ;;
+                """);
+        fake("nerdctl", "");
+        assertExit(0, mountGlusterfs("log-level=WARNING"));
+        assertTrue(calls().stream().allMatch(call -> !call.startsWith("[--namespace]")), "docker before nerdctl: " + calls());
+
+        Files.delete(calls);
+        fake("crictl", """
+                "pods --label role=mounter --state ready -q") echo pod-1 ;;
+                "ps --pod pod-1 --name ^mounter$ --state running -q") echo ctr-1 ;;
+                "exec -s --timeout=120 ctr-1 mount "*) exit 0 ;;
+                """);
+        assertExit(0, run("mount", "-t", "glusterfs", SOURCE, TARGET));
+        assertEquals(bracketed("pods", "--label", "role=mounter", "--state", "ready", "-q"), calls().get(0));
+    }
+
+    @Test
+    void noContainerCliAtAllIsExit32() throws IOException {
+        configure("--mount-container=glusterfs:name=glusterfs-mounter:mounter");
+
+        CommandResult result = mountGlusterfs("log-level=WARNING");
+
+        assertExit(32, result);
+        assertTrue(result.stderr().contains("no container runtime CLI on PATH (looked for crictl, docker, nerdctl)"),
+                result.stderr());
+    }
+
+    @Test
+    void nsenterWithAVanishedProcessIsExit32() throws IOException {
+        Assumptions.assumeFalse(Files.exists(Path.of("/proc/999999")), "pid 999999 exists here");
+        configure("--mount-container=glusterfs:pid=999999:mounter", "--runtime=nsenter");
+
+        CommandResult result = mountGlusterfs("log-level=WARNING");
+
+        assertExit(32, result);
+        assertEquals("kubelet-mounter: no running mount container for fstype glusterfs (selector pid=999999, "
+                + "container mounter): process 999999 does not exist\n", result.stderr());
+    }
+
+    // --- usage and configuration ----------------------------------------------------------
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+            "--volume-mounter=sometimes | --volume-mounter is container or host",
+            "--mount-container=glusterfs:name=glusterfs-mounter | --mount-container wants FSTYPE:SELECTOR:CONTAINER",
+            "--mount-container=glusterfs::mounter | empty selector",
+            "--mount-container=glusterfs:name:mounter | bad selector term 'name'",
+            "--mount-container=glusterfs:name=a b:mounter | bad selector term",
+            "--mount-container=gluster fs:name=a:mounter | bad fstype",
+            "--mount-container=glusterfs:name=a:mount/er | bad container name",
+            "--mount-container=glusterfs:name=other:mounter | fstype glusterfs is routed already on line 2",
+            "--runtime=podman | --runtime is crictl, docker, nerdctl or nsenter",
+            "--timeout=0 | --timeout wants a positive number of seconds",
+            "--timeout=2m | --timeout wants a positive number of seconds",
+            "--log-file=relative.log | --log-file wants an absolute path",
+            "--mounter=container | unknown setting",
+            "volume-mounter=container | unknown setting",
+    })
+    void aBadConfigLineIsExit1NamingTheLine(String badLine, String reason) throws IOException {
+        Files.write(config, List.of("# kubelet-mounter", "--mount-container=glusterfs:name=glusterfs-mounter:mounter",
+                badLine, "--runtime=crictl"));
+        crictlWithPodAndContainer("exit 0");
+
+        CommandResult result = mountGlusterfs("log-level=WARNING");
+
+        assertExit(1, result);
+        assertTrue(result.stderr().startsWith("kubelet-mounter: " + config + " line "
+                + "3: " + reason), result.stderr());
+        assertEquals(List.of(), calls(), "nothing runs with a bad config");
+    }
+
+    @Test
+    void theNsenterRuntimeWantsPidSelectors() throws IOException {
+        Files.write(config, List.of("--runtime=nsenter", "", "  --mount-container=glusterfs:name=x:mounter  "));
+
+        CommandResult result = mountGlusterfs("log-level=WARNING");
+
+        assertExit(1, result);
+        assertEquals("kubelet-mounter: " + config + " line 3: the nsenter runtime wants the selector pid=PID: name=x\n",
+                result.stderr());
+    }
+
+    @Test
+    void aConfigFileNamedInTheEnvironmentMustExist() throws IOException {
+        CommandResult result = mountGlusterfs("log-level=WARNING");
+
+        assertExit(1, result);
+        assertTrue(result.stderr().contains("cannot read the config file " + config), result.stderr());
+    }
+
+    @Test
+    void badUsageIsExit1() throws IOException {
+        configure("--mount-container=glusterfs:name=glusterfs-mounter:mounter", "--runtime=crictl");
+        crictlWithPodAndContainer("exit 0");
+
+        assertExit(1, run());
+        assertExit(1, run("frob", "-t", "glusterfs", SOURCE, TARGET));
+        CommandResult missingType = run("mount", "-o", "ro", "-t");
+        assertExit(1, missingType);
+        assertTrue(missingType.stderr().contains("lacks its value"), missingType.stderr());
+        assertEquals(List.of(), calls());
+        assertExit(0, run("--help"));
+    }
+
+    // --- the script itself ------------------------------------------------------------------
+
+    @Test
+    void isPosixShellThatDashParses() {
+        Command.of("dash", "-n", script.toString()).run();
+        assertEquals("#!/bin/sh", firstLine(script));
+    }
+
+    @Test
+    void passesShellcheckAsPosixSh() {
+        Assumptions.assumeTrue(NodeRequirements.findBinary("shellcheck") != null, "shellcheck is not installed");
+        Command.of("shellcheck", "--shell=sh", "--severity=style", script.toString()).run();
+    }
+
+    private static String firstLine(Path file) {
+        try {
+            return Files.readAllLines(file).get(0);
+        } catch (IOException e) {
+            throw new AssertionError("cannot read " + file, e);
+        }
+    }
+}
