@@ -5,11 +5,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 
 /**
- * The main job, shown on a simulated node: a GlusterFS volume mounted the way kubelet's
- * mount container path does it ({@code <runtime> exec <mounter> mount -t glusterfs ...}),
- * landing in the host namespace while its daemon stays in the mount container.
+ * The main job, shown on a simulated node: a GlusterFS volume mounted the way kubelet does
+ * it with {@code --experimental-mounter-path=kubelet-mounter} (which execs {@code mount -t
+ * glusterfs ...} in the mount container), landing in the host namespace while its daemon
+ * stays in the mount container.
  */
 public final class Demo {
     private Demo() {
@@ -44,10 +46,18 @@ public final class Demo {
                 volume.brick());
 
         Path target = node.newVolumeDir("kubernetes.io~glusterfs/data");
-        section("kubelet-style mount: exec into the mount container");
-        List<String> mount = List.of("mount", "-t", "glusterfs", volume.source(), target.toString());
-        say("$ <exec mounter> %s", String.join(" ", mount));
-        CommandResult result = container.run(mount.toArray(String[]::new));
+        section("kubelet's mount, on the host: kubelet-mounter routes glusterfs to the mount container");
+        Path config = node.newDirectory("kubelet-mounter").resolve("kubelet-mounter.conf");
+        Files.write(config, List.of("--volume-mounter=container",
+                "--mount-container=glusterfs:pid=" + container.initPid() + ":mounter",
+                "--runtime=nsenter"));
+        say("%s:%n    %s", config, String.join("\n    ", Files.readAllLines(config)));
+        List<String> mount = List.of(mounter.dist().bin("kubelet-mounter").toString(), "mount", "-t", "glusterfs",
+                "-o", "log-level=WARNING", volume.source(), target.toString());
+        say("$ %s", String.join(" ", mount));
+        CommandResult result = host.command(mount).withEnvironment(Map.of(
+                "PATH", MountContainer.BASE_ENVIRONMENT.get("PATH"), "KUBELET_MOUNTER_CONFIG", config.toString()))
+                .run();
         say("exit %d in %d ms", result.exitStatus(), result.elapsed().toMillis());
 
         section("where the mount is");
