@@ -12,15 +12,18 @@
 /* Room for a few stray fds in a reply; any beyond are dropped (and closed) by the kernel. */
 #define MAX_REPLY_FDS 8
 
+/* secure_getenv: in a setuid program (the fusermount stand-in, mount(8)) the caller's
+ * environment must not pick the socket, or root would connect to and send descriptors to a
+ * server of the user's choosing; such programs use the defaults. */
 const char *mounter_socket_path(void)
 {
-    const char *p = getenv("MOUNTER_SOCKET");
+    const char *p = secure_getenv("MOUNTER_SOCKET");
     return (p != NULL && p[0] != '\0') ? p : MOUNTER_DEFAULT_SOCKET;
 }
 
 static long timeout_seconds(void)
 {
-    const char *s = getenv("MOUNTER_TIMEOUT_SECONDS");
+    const char *s = secure_getenv("MOUNTER_TIMEOUT_SECONDS");
     char *end;
     if (s == NULL || s[0] < '0' || s[0] > '9')
         return MOUNTER_DEFAULT_TIMEOUT_SECONDS;

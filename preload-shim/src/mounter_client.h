@@ -7,7 +7,8 @@
 #define MOUNTER_DEFAULT_SOCKET "/run/mounter/mounter.sock"
 #define MOUNTER_DEFAULT_TIMEOUT_SECONDS 120
 
-/* The socket path: env MOUNTER_SOCKET, else MOUNTER_DEFAULT_SOCKET. */
+/* The socket path: env MOUNTER_SOCKET, else MOUNTER_DEFAULT_SOCKET. Setuid and setgid
+ * programs ignore the environment here (secure_getenv), MOUNTER_TIMEOUT_SECONDS too. */
 const char *mounter_socket_path(void);
 
 /* Sends rq (with rq->fd attached as SCM_RIGHTS when rq->fd >= 0) on a fresh connection

@@ -4,7 +4,11 @@
  *
  * Fail closed: when mounterd cannot be reached the call fails with EHOSTDOWN; it never
  * falls back to the real call, which would mount inside the container where kubelet
- * cannot see it. Hooks set errno and return -1; they never exit, abort or use stdout. */
+ * cannot see it. Hooks set errno and return -1; they never exit, abort or use stdout.
+ *
+ * fsopen() is hooked only to refuse forwarded types with ENOSYS: libmount (util-linux
+ * 2.39+) then falls back to mount(2), which is forwarded; a FUSE mount made through the
+ * new mount API would otherwise land in the container. */
 #include <ctype.h>
 #include <dlfcn.h>
 #include <errno.h>
@@ -14,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "mounter_client.h"
@@ -24,9 +29,11 @@
 typedef int (*mount_fn)(const char *, const char *, const char *, unsigned long,
                         const void *);
 typedef int (*umount2_fn)(const char *, int);
+typedef int (*fsopen_fn)(const char *, unsigned int);
 
 static mount_fn real_mount;
 static umount2_fn real_umount2;
+static fsopen_fn real_fsopen;
 static pthread_once_t real_once = PTHREAD_ONCE_INIT;
 
 /* Set while this thread is inside a forwarding hook; a nested call goes straight to
@@ -38,6 +45,7 @@ EXPORT int mount(const char *source, const char *target, const char *fstype,
                  unsigned long flags, const void *data);
 EXPORT int umount(const char *target);
 EXPORT int umount2(const char *target, int flags);
+EXPORT int fsopen(const char *fsname, unsigned int flags);
 
 /* RTLD_NEXT can hand back this library's own symbol (e.g. when it is also linked in
  * directly); calling that would recurse forever, so it counts as not found. */
@@ -45,8 +53,10 @@ static void resolve_real(void)
 {
     void *m = dlsym(RTLD_NEXT, "mount");
     void *u = dlsym(RTLD_NEXT, "umount2");
+    void *f = dlsym(RTLD_NEXT, "fsopen");
     real_mount = (m == NULL || m == (void *)mount) ? NULL : (mount_fn)m;
     real_umount2 = (u == NULL || u == (void *)umount2) ? NULL : (umount2_fn)u;
+    real_fsopen = (f == NULL || f == (void *)fsopen) ? NULL : (fsopen_fn)f;
 }
 
 /* Resolves the real functions and loads the configuration (each once) without
@@ -165,12 +175,25 @@ static int forward_mount(const char *source, const char *target, const char *fst
     return forward(&rq, "mount", saved);
 }
 
+/* mounterd accepts only root peers, so a forwarded call from any other effective uid gets,
+ * quietly, what the kernel would answer it: EPERM. libfuse then falls back to fusermount3
+ * (the setuid stand-in) without a refusal line first. Never the real call: fail closed. */
+static int unprivileged(void)
+{
+    if (geteuid() == 0)
+        return 0;
+    errno = EPERM;
+    return 1;
+}
+
 EXPORT int mount(const char *source, const char *target, const char *fstype,
                  unsigned long flags, const void *data)
 {
     int saved = errno;
     if (in_hook || !shim_forwards_fstype(prepare(), fstype))
         return call_real_mount(source, target, fstype, flags, data);
+    if (unprivileged())
+        return -1;
     in_hook = 1;
     int rc = forward_mount(source, target, fstype, flags, data, saved);
     in_hook = 0;
@@ -182,6 +205,8 @@ static int hook_umount2(const char *target, int flags)
     int saved = errno;
     if (in_hook || !shim_forwards_umount(prepare(), target))
         return call_real_umount2(target, flags);
+    if (unprivileged())
+        return -1;
     struct mounter_request rq = {
         .op = MOUNTER_OP_UMOUNT, .id = (uint32_t)gettid(), .target = target,
         .umount_flags = (uint32_t)flags, .fd = -1,
@@ -200,4 +225,15 @@ EXPORT int umount2(const char *target, int flags)
 EXPORT int umount(const char *target)
 {
     return hook_umount2(target, 0);
+}
+
+EXPORT int fsopen(const char *fsname, unsigned int flags)
+{
+    if (!in_hook && shim_forwards_fstype(prepare(), fsname)) {
+        errno = ENOSYS; /* "no new mount API": libmount retries with mount(2) */
+        return -1;
+    }
+    if (real_fsopen != NULL)
+        return real_fsopen(fsname, flags);
+    return (int)syscall(SYS_fsopen, fsname, flags); /* a glibc older than 2.36 */
 }

@@ -99,11 +99,13 @@ void shim_config_load(struct shim_config *c, const char *env_fstypes,
 static struct shim_config global_config;
 static pthread_once_t global_once = PTHREAD_ONCE_INIT;
 
+/* secure_getenv: a user running a setuid program (mount(8), the fusermount stand-in) must
+ * not switch forwarding off through the environment and have it mount in the container. */
 static void load_global(void)
 {
-    const char *file = getenv("MOUNTER_PRELOAD_CONFIG");
-    shim_config_load(&global_config, getenv("MOUNTER_FORWARD_FSTYPES"),
-                     getenv("MOUNTER_FORWARD_UMOUNT_PREFIXES"),
+    const char *file = secure_getenv("MOUNTER_PRELOAD_CONFIG");
+    shim_config_load(&global_config, secure_getenv("MOUNTER_FORWARD_FSTYPES"),
+                     secure_getenv("MOUNTER_FORWARD_UMOUNT_PREFIXES"),
                      file != NULL && file[0] != '\0' ? file : SHIM_DEFAULT_CONFIG);
 }
 

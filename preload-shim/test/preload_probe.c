@@ -1,9 +1,11 @@
-/* Run by test_forward under LD_PRELOAD=libmounter-preload.so. Makes one call and prints
+/* Makes one call, as the shim in LD_PRELOAD or /etc/ld.so.preload sees it, and prints
  *   ret=R errno=E fd=K fds_before=B fds_after=A flags_kept=F
  * where errno is EXDEV (18) before the call, K is an open fd of /dev/null that replaces
- * "{fd}" in DATA, and B/A count /proc/self/fd around the call.
+ * "{fd}" in DATA, and B/A count /proc/self/fd around the call. fsopen's descriptor, when
+ * it returns one, is closed and reported as R=0. Run by test_forward; installed as
+ * dist/libexec/preload-probe to see what the shim does with a call in a container.
  * Usage: preload_probe [fork] mount SOURCE TARGET FSTYPE FLAGS DATA
- *        preload_probe [fork] umount2 TARGET FLAGS | umount TARGET */
+ *        preload_probe [fork] umount2 TARGET FLAGS | umount TARGET | fsopen FSNAME */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -55,6 +57,10 @@ static int call(char **argv, int fd)
     }
     if (strcmp(argv[0], "umount2") == 0)
         return umount2(argv[1], (int)strtol(argv[2], NULL, 0));
+    if (strcmp(argv[0], "fsopen") == 0) {
+        int fs = fsopen(argv[1], FSOPEN_CLOEXEC);
+        return fs >= 0 ? close(fs) : fs;
+    }
     return umount(argv[1]);
 }
 

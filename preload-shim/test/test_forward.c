@@ -1,25 +1,17 @@
-/* End-to-end test of libmounter-preload.so against a fake mounterd.
+/* End-to-end test of libmounter-preload.so against a fake mounterd (fake_mounterd.h).
  * Usage: test_forward LIBRARY PROBE
- * The fake server (a forked child) logs each request it receives as one line and answers
- * by the target: "refuse" -> EPERM with a message, "hang" -> no answer, "garbage" -> not
- * a protocol message, "withfd" -> success with a stray fd attached, else success.
  * Every target lies under /nonexistent-mounter-test, so a call that wrongly reaches the
  * real mount(2)/umount2(2) fails with ENOENT and changes nothing on this machine. */
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "check.h"
-#include "mounter_proto.h"
+#include "fake_mounterd.h"
 
 #define ROOT "/nonexistent-mounter-test"
 #define PREFIX ROOT "/kubelet"
@@ -27,124 +19,6 @@
 static char dir[] = "/tmp/mounter-forward-XXXXXX";
 static char sock_path[128], log_path[128], out_path[128], err_path[128], conf_path[128];
 static const char *lib, *probe;
-
-/* ---- the fake mounterd ---- */
-
-struct request {
-    uint16_t op;
-    char text[6000]; /* the logged form */
-};
-
-static int is_dev_null(int fd)
-{
-    struct stat st;
-    return fstat(fd, &st) == 0 && S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 3);
-}
-
-static void describe(const uint8_t *buf, size_t len, const int *fds, int nfds,
-                     struct request *rq)
-{
-    struct mounter_fields it = {buf + MOUNTER_HEADER_SIZE, buf + len};
-    const uint8_t *v;
-    uint16_t tag, n;
-    size_t off;
-    rq->op = len >= MOUNTER_HEADER_SIZE ? mounter_get_u16(buf + 6) : 0;
-    off = (size_t)sprintf(rq->text, "op=%u nfds=%d isnull=%d", rq->op, nfds,
-                          nfds == 1 && is_dev_null(fds[0]));
-    while (mounter_fields_next(&it, &tag, &v, &n) == 1 && off < sizeof rq->text - 64) {
-        if (tag == MOUNTER_TAG_MOUNT_FLAGS && n == 8)
-            off += (size_t)sprintf(rq->text + off, " t4=%llu",
-                                   (unsigned long long)mounter_get_u64(v));
-        else if ((tag == MOUNTER_TAG_FD || tag == MOUNTER_TAG_UMOUNT_FLAGS) && n == 4)
-            off += (size_t)sprintf(rq->text + off, " t%u=%u", tag, mounter_get_u32(v));
-        else
-            off += (size_t)snprintf(rq->text + off, sizeof rq->text - off, " t%u=%.*s", tag,
-                                    (int)n, (const char *)v);
-    }
-}
-
-static void send_reply(int conn, const uint8_t *req, uint32_t status, const char *msg,
-                       int attach_fd)
-{
-    uint8_t out[MOUNTER_HEADER_SIZE + 4 + MOUNTER_MESSAGE_MAX];
-    size_t m = strlen(msg);
-    memcpy(out, req, 12); /* magic, version, kind, id */
-    out[7] |= 0x80;
-    for (int i = 0; i < 4; i++)
-        out[12 + i] = (uint8_t)(status >> (8 * i));
-    out[16] = MOUNTER_TAG_MESSAGE, out[17] = 0, out[18] = (uint8_t)m, out[19] = 0;
-    memcpy(out + 20, msg, m);
-    union { char b[CMSG_SPACE(sizeof(int))]; struct cmsghdr a; } ctl = {0};
-    struct iovec iov = {out, 20 + m};
-    struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
-    if (attach_fd >= 0) {
-        mh.msg_control = ctl.b, mh.msg_controllen = sizeof ctl.b;
-        struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-        c->cmsg_level = SOL_SOCKET, c->cmsg_type = SCM_RIGHTS;
-        c->cmsg_len = CMSG_LEN(sizeof(int));
-        memcpy(CMSG_DATA(c), &attach_fd, sizeof(int));
-    }
-    sendmsg(conn, &mh, MSG_NOSIGNAL);
-}
-
-/* Handles one connection; returns 1 to keep it open (the "hang" case). */
-static int serve_one(int conn)
-{
-    static uint8_t buf[MOUNTER_REQUEST_MAX];
-    union { char b[CMSG_SPACE(sizeof(int) * 4)]; struct cmsghdr a; } ctl;
-    struct iovec iov = {buf, sizeof buf};
-    struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.b,
-                        .msg_controllen = sizeof ctl.b};
-    int fds[4], nfds = 0;
-    struct request rq;
-    ssize_t len = recvmsg(conn, &mh, MSG_CMSG_CLOEXEC);
-    if (len < MOUNTER_HEADER_SIZE)
-        return 0;
-    for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
-        for (size_t i = 0; i < (c->cmsg_len - CMSG_LEN(0)) / sizeof(int) && nfds < 4; i++)
-            memcpy(&fds[nfds++], CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-    describe(buf, (size_t)len, fds, nfds, &rq);
-    int log = open(log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
-    dprintf(log, "%s\n", rq.text);
-    close(log);
-    for (int i = 0; i < nfds; i++)
-        close(fds[i]);
-    if (strstr(rq.text, "hang"))
-        return 1;
-    if (strstr(rq.text, "garbage"))
-        send(conn, "garbage!", 8, MSG_NOSIGNAL);
-    else if (strstr(rq.text, "refuse"))
-        send_reply(conn, buf, EPERM, "target not allowed by policy", -1);
-    else if (strstr(rq.text, "withfd")) {
-        int stray = open("/dev/null", O_RDONLY | O_CLOEXEC);
-        send_reply(conn, buf, 0, "", stray);
-        close(stray);
-    } else {
-        send_reply(conn, buf, 0, "", -1);
-    }
-    return 0;
-}
-
-static pid_t start_server(void)
-{
-    struct sockaddr_un sa = {.sun_family = AF_UNIX};
-    strcpy(sa.sun_path, sock_path);
-    int s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-    if (s < 0 || bind(s, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(s, 16) < 0) {
-        perror("fake mounterd");
-        exit(1);
-    }
-    pid_t pid = fork();
-    if (pid == 0) {
-        for (;;) {
-            int conn = accept4(s, NULL, NULL, SOCK_CLOEXEC);
-            if (conn >= 0 && !serve_one(conn))
-                close(conn);
-        }
-    }
-    close(s);
-    return pid;
-}
 
 /* ---- running the probe ---- */
 
@@ -174,8 +48,12 @@ static int count_lines(const char *s)
     return n;
 }
 
-/* env: NULL-terminated "NAME=value" overrides applied after the defaults. */
-static void run_probe(struct result *r, const char *const env[], char *const args[])
+#define NOBODY 65534
+
+/* env: NULL-terminated "NAME=value" overrides applied after the defaults. With as_nobody,
+ * the probe runs as uid/gid 65534 through setpriv (which keeps the environment). */
+static void run_probe_as(struct result *r, const char *const env[], char *const args[],
+                         int as_nobody)
 {
     truncate(log_path, 0);
     pid_t pid = fork();
@@ -191,7 +69,14 @@ static void run_probe(struct result *r, const char *const env[], char *const arg
         int o = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
         int e = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
         dup2(o, 1), dup2(e, 2);
-        execv(probe, args);
+        if (as_nobody) {
+            char *argv[64] = {"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"};
+            for (int i = 0; args[i] != NULL && i < 59; i++)
+                argv[4 + i] = args[i];
+            execvp("setpriv", argv);
+        } else {
+            execv(probe, args);
+        }
         _exit(127);
     }
     int status;
@@ -204,6 +89,11 @@ static void run_probe(struct result *r, const char *const env[], char *const arg
     r->stderr_lines = count_lines(r->stderr_text);
     slurp(log_path, r->log, sizeof r->log);
     r->log_lines = count_lines(r->log);
+}
+
+static void run_probe(struct result *r, const char *const env[], char *const args[])
+{
+    run_probe_as(r, env, args, 0);
 }
 
 #define ARGS(...) ((char *const[]){(char *)probe, __VA_ARGS__, NULL})
@@ -252,7 +142,7 @@ static void test_mount_forwarded(void)
     run_probe(&r, NULL, ARGS("mount", "src", ROOT "/some/target", "fuse.sshfs", "6",
                              "fd={fd},rootmode=40000"));
     expect_call("mount fuse.sshfs forwarded, status 0", &r, 0, EXDEV);
-    snprintf(want, sizeof want, "op=1 nfds=1 isnull=1 t1=src t2=%s t3=fuse.sshfs t4=6 "
+    snprintf(want, sizeof want, "op=1 nfds=1 dev=null t1=src t2=%s t3=fuse.sshfs t4=6 "
              "t5=fd=%d,rootmode=40000 t6=%d", ROOT "/some/target", r.fd, r.fd);
     expect_log("mount fuse.sshfs", &r, want);
     expect_quiet("mount fuse.sshfs", &r);
@@ -260,13 +150,13 @@ static void test_mount_forwarded(void)
     run_probe(&r, NULL, ARGS("fork", "mount", "src", ROOT "/some/target", "fuse.sshfs", "6",
                              "fd={fd},rootmode=40000"));
     expect_call("mount from a forked child", &r, 0, EXDEV);
-    snprintf(want, sizeof want, "op=1 nfds=1 isnull=1 t1=src t2=%s t3=fuse.sshfs t4=6 "
+    snprintf(want, sizeof want, "op=1 nfds=1 dev=null t1=src t2=%s t3=fuse.sshfs t4=6 "
              "t5=fd=%d,rootmode=40000 t6=%d", ROOT "/some/target", r.fd, r.fd);
     expect_log("forked child", &r, want);
 
     run_probe(&r, NULL, ARGS("mount", "", ROOT "/t", "fuse", "3236757504", ""));
     expect_call("mount without fd=, source or data", &r, 0, EXDEV);
-    expect_log("no fd", &r, "op=1 nfds=0 isnull=0 t2=" ROOT "/t t3=fuse t4=0");
+    expect_log("no fd", &r, "op=1 nfds=0 dev=- t2=" ROOT "/t t3=fuse t4=0");
 
     run_probe(&r, NULL, ARGS("mount", "s", ROOT "/withfd", "fuse", "0", "fd={fd}"));
     expect_call("reply carrying a stray fd (closed)", &r, 0, EXDEV);
@@ -347,12 +237,12 @@ static void test_umount(void)
     struct result r;
     run_probe(&r, NULL, ARGS("umount2", PREFIX "/pods/p/v", "2"));
     expect_call("umount2 under the prefix forwarded", &r, 0, EXDEV);
-    expect_log("umount2", &r, "op=2 nfds=0 isnull=0 t2=" PREFIX "/pods/p/v t7=2");
+    expect_log("umount2", &r, "op=2 nfds=0 dev=- t2=" PREFIX "/pods/p/v t7=2");
     expect_quiet("umount2", &r);
 
     run_probe(&r, NULL, ARGS("umount", PREFIX "/pods/p/w"));
     expect_call("umount under the prefix forwarded", &r, 0, EXDEV);
-    expect_log("umount", &r, "op=2 nfds=0 isnull=0 t2=" PREFIX "/pods/p/w t7=0");
+    expect_log("umount", &r, "op=2 nfds=0 dev=- t2=" PREFIX "/pods/p/w t7=0");
 
     run_probe(&r, NULL, ARGS("umount2", PREFIX "/refuse", "0"));
     expect_call("umount2 refused", &r, -1, EPERM);
@@ -365,6 +255,44 @@ static void test_umount(void)
     run_probe(&r, NULL, ARGS("umount", "nonexistent-mounter-test/kubelet/x"));
     expect_call("umount of a relative path (real)", &r, -1, ENOENT);
     expect_log("relative", &r, NULL);
+}
+
+static void test_fsopen(void)
+{
+    struct result r;
+    run_probe(&r, NULL, ARGS("fsopen", "fuse.sshfs"));
+    expect_call("fsopen fuse.sshfs: ENOSYS (libmount falls back)", &r, -1, ENOSYS);
+    expect_log("fsopen fuse.sshfs", &r, NULL);
+    expect_quiet("fsopen fuse.sshfs", &r);
+
+    run_probe(&r, NULL, ARGS("fsopen", "fuse"));
+    expect_call("fsopen fuse: ENOSYS", &r, -1, ENOSYS);
+
+    /* As root the real fsopen answers with a descriptor (the probe closes it). */
+    run_probe(&r, NULL, ARGS("fsopen", "tmpfs"));
+    expect_call("fsopen tmpfs reaches the kernel", &r, 0, EXDEV);
+    expect_quiet("fsopen tmpfs", &r);
+}
+
+/* A caller that is not root would be refused by mounterd with a noisy line; it gets the
+ * kernel's own answer instead, EPERM, and nothing is sent. */
+static void test_unprivileged(void)
+{
+    struct result r;
+    run_probe_as(&r, NULL, ARGS("mount", "s", ROOT "/t", "fuse.sshfs", "6", "fd={fd}"), 1);
+    expect_call("mount as uid 65534: EPERM, nothing sent", &r, -1, EPERM);
+    expect_log("mount as nobody", &r, NULL);
+    expect_quiet("mount as nobody", &r);
+
+    run_probe_as(&r, NULL, ARGS("umount2", PREFIX "/pods/p/v", "2"), 1);
+    expect_call("umount2 as uid 65534: EPERM, nothing sent", &r, -1, EPERM);
+    expect_log("umount2 as nobody", &r, NULL);
+    expect_quiet("umount2 as nobody", &r);
+
+    /* the kernel looks the target up before it checks privileges */
+    run_probe_as(&r, NULL, ARGS("mount", "none", ROOT "/tmpfs", "tmpfs", "0", ""), 1);
+    expect_call("tmpfs as uid 65534 (real mount)", &r, -1, ENOENT);
+    expect_log("tmpfs as nobody", &r, NULL);
 }
 
 int main(int argc, char **argv)
@@ -384,14 +312,15 @@ int main(int argc, char **argv)
     snprintf(out_path, sizeof out_path, "%s/out", dir);
     snprintf(err_path, sizeof err_path, "%s/err", dir);
     snprintf(conf_path, sizeof conf_path, "%s/preload.conf", dir);
-    pid_t server = start_server();
+    pid_t server = fake_mounterd_start(sock_path, log_path);
     test_mount_forwarded();
     test_mount_refused_or_unreachable();
     test_mount_local_errors();
     test_config_file();
     test_umount();
-    kill(server, SIGTERM);
-    waitpid(server, NULL, 0);
+    test_fsopen();
+    test_unprivileged();
+    fake_mounterd_stop(server);
     const char *files[] = {sock_path, log_path, out_path, err_path, conf_path};
     for (size_t i = 0; i < sizeof files / sizeof *files; i++)
         unlink(files[i]);

@@ -7,6 +7,7 @@ import java.lang.ProcessBuilder.Redirect;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -18,21 +19,29 @@ import java.util.Map;
  * its /etc/ld.so.preload exists only here: the real one must never exist, since every
  * process on the machine would load the shim.
  *
- * <p>Layout inside: /dev and /sys bound from the host, a fresh /proc for its PID namespace,
+ * <p>Layout inside: /dev and /sys bound from the host (with a /dev/fuse of mode 0666 of its
+ * own), a fresh /proc for its PID namespace,
  * the host's /proc at /host/proc (as the static pod mounts it), a tmpfs /run, and the
  * fixture's shared directory bound at the same path, so kubelet's pod directories are the
  * same files on both sides. Mount propagation between container and host is none: a mount
- * reaches the host only if something (mounterd) makes it there.
+ * reaches the host only if something (mounterd) makes it there. The image's files
+ * ({@link ContainerConfig#files()}) are written into the overlay before its root is pivoted to.
  *
  * <p>The init (see {@link HolderProcess}) reaps orphans, which daemonized FUSE helpers
  * become, and exits when the JVM closes its stdin; the kernel then kills the rest of the PID
  * namespace.
  */
 public final class MountContainer implements AutoCloseable {
-    /** A container's exec environment starts from this, like {@code docker exec}. */
+    /**
+     * A container's exec environment starts from this, like {@code docker exec}.
+     * LIBMOUNT_FORCE_MOUNT2=always: util-linux 2.39+ would otherwise mount through the new
+     * mount API (fsopen/fsmount), which the shim does not forward (it refuses fsopen of a
+     * forwarded type with ENOSYS, so libmount falls back anyway; this saves the detour).
+     */
     public static final Map<String, String> BASE_ENVIRONMENT = Map.of(
             "PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-            "HOME", "/root");
+            "HOME", "/root",
+            "LIBMOUNT_FORCE_MOUNT2", "always");
 
     private static final String INIT_SCRIPT = """
             set -eu
@@ -46,6 +55,10 @@ public final class MountContainer implements AutoCloseable {
             mount -t overlay overlay -o "lowerdir=/,upperdir=$scratch/upper,workdir=$scratch/work" "$scratch/root"
             root=$scratch/root
             mount --rbind /dev "$root/dev"
+            # /dev/fuse as a node's udev leaves it, 0666 (this machine's is 0600), so that FUSE
+            # daemons run as users can open it: a node of the container's own over the bound one
+            mknod -m 666 "$scratch/fuse" c 10 229
+            mount --bind "$scratch/fuse" "$root/dev/fuse"
             mount --rbind /sys "$root/sys"
             # a fresh proc, since this shell is PID 1 of the new PID namespace
             mount -t proc proc "$root/proc"
@@ -55,6 +68,13 @@ public final class MountContainer implements AutoCloseable {
             # not --rbind: that would copy this container's own scratch and root mounts into it
             mount --bind "$shared" "$root$shared"
             if [ -n "$config" ]; then mkdir -p "$root/etc/mounter"; cp "$config" "$root/etc/mounter/preload.conf"; fi
+            # the image's files, as triples SOURCE PATH MODE, written through the overlay:
+            # the host's own file in the lower layer stays as it is
+            shift 4
+            while [ $# -ge 3 ]; do
+                install -D -o root -g root -m "$3" "$1" "$root$2"
+                shift 3
+            done
             cd "$root"
             mkdir .old-root
             pivot_root . .old-root
@@ -95,7 +115,10 @@ public final class MountContainer implements AutoCloseable {
         String preload = config.preloadLibrary() == null ? "" : config.preloadLibrary() + "\n";
         List<String> wrapper = List.of("nsenter", "--mount=" + host.mountNsPath(), "--net=" + network.path(), "--",
                 "unshare", "--mount", "--pid", "--fork", "--propagation", "private", "--");
-        List<String> args = List.of(scratchDir.toString(), sharedDir.toString(), preload, configFile);
+        List<String> args = new ArrayList<>(List.of(scratchDir.toString(), sharedDir.toString(), preload, configFile));
+        for (ContainerConfig.ImageFile file : config.files()) {
+            args.addAll(List.of(file.source().toString(), file.containerPath(), Integer.toOctalString(file.mode())));
+        }
         return new MountContainer(HolderProcess.start("mount container", wrapper, INIT_SCRIPT, args, log,
                 Duration.ofSeconds(15)), sharedDir);
     }

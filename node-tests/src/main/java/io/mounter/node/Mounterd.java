@@ -19,6 +19,12 @@ public final class Mounterd implements AutoCloseable {
     /** The socket as the container sees it: the default path the shim connects to. */
     public static final String SOCKET = "/run/mounter/mounter.sock";
     private static final Duration READY_TIMEOUT = Duration.ofSeconds(20);
+    /**
+     * Set in the static pod's spec: mount helpers mounterd runs go through libmount, which
+     * must use mount(2) (util-linux 2.39+ would try fsopen/fsmount first). The container's
+     * base environment has it too; it is here because mounterd's pod spec must say it.
+     */
+    private static final Map<String, String> ENVIRONMENT = Map.of("LIBMOUNT_FORCE_MOUNT2", "always");
 
     private final MountContainer container;
     private final Process process;
@@ -39,7 +45,7 @@ public final class Mounterd implements AutoCloseable {
                 "--allow-target-prefix", node.kubeletPodsDir().toString()));
         argv.addAll(extraArgs);
         Path log = node.logDir().resolve("mounterd.log");
-        Process process = node.container().start(argv, Map.of(), log);
+        Process process = node.container().start(argv, ENVIRONMENT, log);
         Mounterd mounterd = new Mounterd(node.container(), process, log);
         try {
             mounterd.awaitReady();

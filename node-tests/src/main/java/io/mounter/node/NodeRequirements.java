@@ -16,7 +16,7 @@ public final class NodeRequirements {
     private static final List<String> BINARIES = List.of(
             "sh", "bash", "perl", "unshare", "nsenter", "mount", "umount", "pivot_root", "ip", "rm", "cp",
             "glusterd", "gluster", "mount.glusterfs", "glusterfs",
-            "sshd", "ssh", "ssh-keygen", "sshfs", "bindfs", "fusermount3");
+            "sshd", "ssh", "ssh-keygen", "sshfs", "bindfs", "fusermount3", "rclone", "setpriv", "install");
 
     private NodeRequirements() {
     }

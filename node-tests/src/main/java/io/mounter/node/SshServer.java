@@ -128,7 +128,12 @@ public final class SshServer implements AutoCloseable {
      * prompting for a password if the key is refused.
      */
     public String sshfsOptions() {
-        return "IdentityFile=" + clientKey() + ",StrictHostKeyChecking=no,UserKnownHostsFile=/dev/null"
+        return sshfsOptions(clientKey());
+    }
+
+    /** As {@link #sshfsOptions()}, with a copy of {@link #clientKey()} (one a user may read, say). */
+    public String sshfsOptions(Path identityFile) {
+        return "IdentityFile=" + identityFile + ",StrictHostKeyChecking=no,UserKnownHostsFile=/dev/null"
                 + ",BatchMode=yes,port=" + port;
     }
 

@@ -1,0 +1,157 @@
+package io.mounter.node;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+/**
+ * FUSE daemons that do not mount themselves but run fusermount (libfuse as a user, rclone
+ * always, glusterfs as a user) get the setuid stand-in in the mount container, which has
+ * mounterd mount in the host namespace. And the shim's fsopen hook.
+ */
+class FusermountStandInTest extends OnMounterNode {
+    private static final int USER = 65534;
+    private static final List<String> AS_USER = List.of("setpriv", "--reuid=" + USER, "--regid=" + USER,
+            "--clear-groups");
+    private static final Duration MOUNT_APPEARS = Duration.ofSeconds(20);
+
+    /**
+     * sshfs as uid 65534: libfuse's own mount(2) gets EPERM from the shim, quietly, and it
+     * runs /usr/bin/fusermount3. allow_other, so that root on the host (kubelet, the round
+     * trip) may enter a user's FUSE mount at all; the container's /etc/fuse.conf has
+     * user_allow_other for that, as the image would.
+     */
+    @Test
+    void sshfsAsAUser() throws IOException {
+        SshServer ssh = node.node().ssh();
+        Path target = ownedByUser(node.node().newVolumeDir("sshfs-user"));
+        Path key = ownedByUser(node.node().newDirectory("sshfs-user-key")).resolve("client_key");
+        Command.of("install", "-o", Integer.toString(USER), "-g", Integer.toString(USER), "-m", "600",
+                ssh.clientKey().toString(), key.toString()).run();
+
+        node.container().command(asUser("sshfs", "-o", "allow_other," + ssh.sshfsOptions(key), ssh.source(),
+                target.toString())).run();
+
+        MountEntry mount = node.host().mountinfo().at(target).orElseThrow();
+        assertEquals("fuse.sshfs", mount.fsType(), "fstype from subtype=");
+        assertEquals(ssh.source(), mount.source(), "source from fsname=");
+        assertTrue(mount.superOptions().contains("user_id=" + USER), "owned by the user: " + mount.superOptions());
+        assertTrue(mount.superOptions().contains("allow_other"), mount.superOptions());
+        assertTrue(mount.mountOptions().contains("nosuid") && mount.mountOptions().contains("nodev"),
+                mount.mountOptions());
+        ProcessInfo daemon = Processes.findInPidNamespace(node.container().pidNamespaceInode(),
+                p -> p.comm().equals("sshfs") && p.cmdline().contains(target.toString())).orElseThrow();
+        assertEquals(USER, Files.getAttribute(Path.of("/proc/" + daemon.pid()), "unix:uid"), "the daemon runs as the user");
+        ServedMount.check(node, target, "sshfs", ssh.exportDir());
+    }
+
+    /**
+     * rclone (bazil.org/fuse) never calls mount(2): it always runs fusermount (found in PATH:
+     * /usr/bin/fusermount, a link to fusermount3) with _FUSE_COMMFD, here as root. Run in
+     * the foreground: with --daemon the parent waits (--daemon-wait, 60 s) for the mount to
+     * show in its own mountinfo, where it never appears, then fails and the daemon dies;
+     * --daemon --daemon-wait 0 works.
+     */
+    @Test
+    void rcloneMountOfALocalDirectory() throws IOException {
+        Path source = node.node().newDirectory("rclone-source");
+        Path target = node.node().newVolumeDir("rclone");
+        Path log = node.node().logDir().resolve("rclone.log");
+        Process rclone = node.container().start(List.of("rclone", "mount", source.toString(), target.toString()),
+                Map.of(), log);
+        try {
+            awaitHostMount(target, rclone, log);
+            assertEquals("fuse.rclone", node.host().mountinfo().at(target).orElseThrow().fsType());
+            ServedMount.check(node, target, "rclone", source);
+            assertTrue(rclone.toHandle().onExit().isDone() || Processes.waitForExit(rclone.toHandle(),
+                    Duration.ofSeconds(10)), "rclone's command ends with the mount");
+        } finally {
+            Processes.terminateTree(rclone.toHandle(), Duration.ofSeconds(5));
+        }
+    }
+
+    /**
+     * glusterfs as uid 65534: its own mount(2) gets EPERM from the shim, and it runs
+     * /usr/bin/fusermount-glusterfs with its open /dev/fuse descriptor in _FUSE_DEVFD.
+     * (glusterfs asks for allow_other itself: user_allow_other in fuse.conf lets it.)
+     */
+    @Test
+    void glusterfsAsAUser() throws IOException {
+        GlusterVolume volume = node.node().gluster().createVolume("as-user");
+        Path target = ownedByUser(node.node().newVolumeDir("kubernetes.io~glusterfs/as-user"));
+        Path logDir = ownedByUser(node.node().newDirectory("glusterfs-user-log"));
+
+        node.container().command(asUser("glusterfs", "--volfile-server=" + GlusterServer.ADDRESS,
+                "--volfile-id=" + volume.name(), "--log-file=" + logDir.resolve("client.log"),
+                target.toString())).run();
+
+        MountEntry mount = awaitHostMount(target, logDir.resolve("client.log"));
+        assertEquals("fuse.glusterfs", mount.fsType());
+        assertTrue(mount.superOptions().contains("user_id=" + USER), "owned by the user: " + mount.superOptions());
+        ServedMount.check(node, target, "glusterfs", volume.brick());
+    }
+
+    /** libmount (util-linux 2.39+) falls back to mount(2) when fsopen fails with ENOSYS. */
+    @Test
+    void fsopenOfAForwardedTypeFailsWithEnosys() {
+        String probe = node.dist().root().resolve("libexec/preload-probe").toString();
+        CommandResult fuse = node.container().run(probe, "fsopen", "fuse.sshfs");
+        assertTrue(fuse.stdout().startsWith("ret=-1 errno=38 "), "fsopen(fuse.sshfs): " + fuse.stdout());
+        CommandResult plainFuse = node.container().run(probe, "fsopen", "fuse");
+        assertTrue(plainFuse.stdout().startsWith("ret=-1 errno=38 "), "fsopen(fuse): " + plainFuse.stdout());
+        // untouched: the kernel gives a descriptor (errno stays as the probe set it, EXDEV)
+        CommandResult tmpfs = node.container().run(probe, "fsopen", "tmpfs");
+        assertTrue(tmpfs.stdout().startsWith("ret=0 errno=18 "), "fsopen(tmpfs): " + tmpfs.stdout());
+    }
+
+    private static List<String> asUser(String... argv) {
+        List<String> all = new ArrayList<>(AS_USER);
+        all.addAll(List.of(argv));
+        return all;
+    }
+
+    /**
+     * Gives the directory to the user, and lets the user through every directory above it
+     * up to the node's (a temporary directory, 0700).
+     */
+    private Path ownedByUser(Path dir) throws IOException {
+        Command.of("chown", USER + ":" + USER, dir.toString()).run();
+        for (Path p = dir.getParent(); p.startsWith(node.node().directory()); p = p.getParent()) {
+            Set<PosixFilePermission> permissions = Files.getPosixFilePermissions(p);
+            permissions.add(PosixFilePermission.OTHERS_EXECUTE);
+            Files.setPosixFilePermissions(p, permissions);
+        }
+        return dir;
+    }
+
+    /** Waits for the mount in the host namespace while {@code daemon} runs (null: any time). */
+    private MountEntry awaitHostMount(Path target, Process daemon, Path log) throws IOException {
+        long deadline = System.nanoTime() + MOUNT_APPEARS.toNanos();
+        while (true) {
+            Optional<MountEntry> mount = node.host().mountinfo().at(target);
+            if (mount.isPresent()) {
+                return mount.get();
+            }
+            if ((daemon != null && !daemon.isAlive()) || System.nanoTime() - deadline > 0) {
+                throw new AssertionError("no mount at " + target + " in the host namespace; log:\n"
+                        + Files.readString(log) + "\nmounterd:\n" + node.mounterd().log());
+            }
+            Processes.sleep(Duration.ofMillis(50));
+        }
+    }
+
+    private MountEntry awaitHostMount(Path target, Path log) throws IOException {
+        return awaitHostMount(target, null, log);
+    }
+}
