@@ -1,4 +1,5 @@
 #include "fuse_handoff.h"
+#include "mounter_client.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -39,25 +40,6 @@ int handoff_is_socket(int fd)
 
 int handoff_send_fd(int sock, int fd)
 {
-    union {
-        char buf[CMSG_SPACE(sizeof(int))];
-        struct cmsghdr align;
-    } ctl;
     char zero = 0; /* "you need to send at least one byte" to pass descriptors (unix(7)) */
-    struct iovec iov = {.iov_base = &zero, .iov_len = 1};
-    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf,
-                         .msg_controllen = sizeof ctl.buf};
-    memset(&ctl, 0, sizeof ctl);
-    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof(int));
-    memcpy(CMSG_DATA(c), &fd, sizeof fd);
-    ssize_t n;
-    do
-        n = sendmsg(sock, &msg, MSG_NOSIGNAL);
-    while (n < 0 && errno == EINTR);
-    if (n == 0)
-        errno = EIO;
-    return n == 1 ? 0 : -1;
+    return mounter_send_with_fd(sock, &zero, 1, fd);
 }

@@ -72,7 +72,7 @@ static int connect_socket(const char *path)
     return s;
 }
 
-static int send_request(int s, const uint8_t *buf, size_t len, int fd)
+int mounter_send_with_fd(int s, const void *buf, size_t len, int fd)
 {
     union {
         char buf[CMSG_SPACE(sizeof(int))];
@@ -170,7 +170,7 @@ static int exchange(const struct mounter_request *rq, uint8_t *buf, struct mount
     ssize_t n = -1;
     /* One request per connection: saying so with SHUT_WR lets mounterd see the end of the
      * stream right after its reply instead of sleeping until close(), a wake-up saved. */
-    if (send_request(s, buf, (size_t)len, rq->fd) == 0 && shutdown(s, SHUT_WR) == 0)
+    if (mounter_send_with_fd(s, buf, (size_t)len, rq->fd) == 0 && shutdown(s, SHUT_WR) == 0)
         n = receive_reply(s, reply, MOUNTER_REPLY_MAX);
     int e = errno;
     close(s);

@@ -21,4 +21,9 @@ const char *mounter_socket_path(void);
  * is closed before returning. Does not print. */
 int mounter_client_call(const struct mounter_request *rq, struct mounter_reply *out);
 
+/* One sendmsg of buf on socket s, with fd attached as SCM_RIGHTS when fd >= 0; retries
+ * EINTR, never raises SIGPIPE. Returns 0 when all of buf went, else -1 with errno set
+ * (ETIMEDOUT for a send timeout, EMSGSIZE for a short send). */
+int mounter_send_with_fd(int s, const void *buf, size_t len, int fd);
+
 #endif
