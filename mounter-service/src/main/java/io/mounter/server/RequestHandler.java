@@ -49,6 +49,9 @@ public final class RequestHandler {
     private final DaemonLocator daemons;
     private final long startedAt;
 
+    private volatile RequestObserver observer = RequestObserver.NONE;
+    private volatile Health health = new Health();
+
     public RequestHandler(MountPolicy policy, Mounter mounter, MountTable table, Clock clock, HelperRunner helpers,
                           DaemonLocator daemons) {
         this.policy = policy;
@@ -60,7 +63,34 @@ public final class RequestHandler {
         this.startedAt = clock.millis();
     }
 
+    /** Who sees each request's outcome (metrics); set before serving. */
+    public void setObserver(RequestObserver observer) {
+        this.observer = observer;
+    }
+
+    /** Whose summary STATUS reports; set before serving. */
+    public void setHealth(Health health) {
+        this.health = health;
+    }
+
     public byte[] handle(ReceivedMessage message, PeerCredentials peer) {
+        long start = System.nanoTime();
+        byte[] reply = dispatch(message, peer);
+        observer.observe(operationName(message, reply), statusOf(reply), System.nanoTime() - start);
+        return reply;
+    }
+
+    /** The reply's kind without the reply bit names the operation; 0 means undecodable. */
+    private static String operationName(ReceivedMessage message, byte[] reply) {
+        Operation op = Operation.of((reply[6] & 0xff | (reply[7] & 0xff) << 8) & ~Operation.REPLY_BIT);
+        return op == null ? "MALFORMED" : op.name();
+    }
+
+    private static int statusOf(byte[] reply) {
+        return reply[12] & 0xff | (reply[13] & 0xff) << 8 | (reply[14] & 0xff) << 16 | (reply[15] & 0xff) << 24;
+    }
+
+    private byte[] dispatch(ReceivedMessage message, PeerCredentials peer) {
         if (message.truncated()) {
             audit.warn("refused op=? peer_pid={} peer_uid={} errno={} reason=\"request larger than {} bytes\"",
                     peer.pid(), peer.uid(), Errno.EMSGSIZE, Limits.MAX_REQUEST);
@@ -184,8 +214,8 @@ public final class RequestHandler {
     }
 
     private String status() {
-        return "ok: " + table.size() + " mounts, up " + (clock.millis() - startedAt) / 1000 + " s, mounter "
-                + io.mounter.Version.current();
+        return health.summary() + ": " + table.size() + " mounts, up " + (clock.millis() - startedAt) / 1000
+                + " s, mounter " + io.mounter.Version.current();
     }
 
     private static void requireNoDescriptors(int[] fds) {
