@@ -76,12 +76,12 @@ public final class RequestHandler {
     public byte[] handle(ReceivedMessage message, PeerCredentials peer) {
         long start = System.nanoTime();
         byte[] reply = dispatch(message, peer);
-        observer.observe(operationName(message, reply), statusOf(reply), System.nanoTime() - start);
+        observer.observe(operationName(reply), statusOf(reply), System.nanoTime() - start);
         return reply;
     }
 
     /** The reply's kind without the reply bit names the operation; 0 means undecodable. */
-    private static String operationName(ReceivedMessage message, byte[] reply) {
+    private static String operationName(byte[] reply) {
         Operation op = Operation.of((reply[6] & 0xff | (reply[7] & 0xff) << 8) & ~Operation.REPLY_BIT);
         return op == null ? "MALFORMED" : op.name();
     }
