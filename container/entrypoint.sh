@@ -30,10 +30,12 @@ if [ -n "${MOUNTER_INSTALL_KUBELET_MOUNTER_CONFIG:-}" ]; then
     conf_dir=$MOUNTER_INSTALL_KUBELET_MOUNTER_CONFIG
     if [ ! -e "$conf_dir/kubelet-mounter.conf" ]; then
         mkdir -p "$conf_dir"
+        # a name of its own: install_atomically's temporary file is .kubelet-mounter.conf.$$
+        staged="$conf_dir/.kubelet-mounter.conf.default.$$"
         printf '# written by the mount container; edit freely, it is not overwritten\n--volume-mounter=container\n%s\n' \
-            "$DEFAULT_ROUTE" > "$conf_dir/.kubelet-mounter.conf.$$"
-        install_atomically "$conf_dir/.kubelet-mounter.conf.$$" "$conf_dir" kubelet-mounter.conf 0644
-        rm -f "$conf_dir/.kubelet-mounter.conf.$$"
+            "$DEFAULT_ROUTE" > "$staged"
+        install_atomically "$staged" "$conf_dir" kubelet-mounter.conf 0644
+        rm -f "$staged"
     fi
 fi
 

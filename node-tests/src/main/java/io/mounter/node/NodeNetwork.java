@@ -1,5 +1,7 @@
 package io.mounter.node;
 
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -10,6 +12,10 @@ import java.util.List;
  * The mount container (host networking), the host namespace, glusterd and sshd all join
  * it, so 127.0.0.1 and 127.0.0.2 reach each other there and nothing reaches the machine's
  * real network.
+ *
+ * <p>{@link #joining(Path)} stands for a namespace someone else made and holds (a Docker
+ * container's with {@code --network none}): servers started in it are the same, only
+ * closing it leaves the namespace alone.
  */
 public final class NodeNetwork implements AutoCloseable {
     private static final String HOLDER_SCRIPT = """
@@ -19,19 +25,43 @@ public final class NodeNetwork implements AutoCloseable {
             exec perl -e "$hold" -- "$pid"
             """;
 
-    private final HolderProcess holder;
+    private final HolderProcess holder; // null when joining a namespace held elsewhere
+    private final Path path;
 
-    private NodeNetwork(HolderProcess holder) {
+    private NodeNetwork(HolderProcess holder, Path path) {
         this.holder = holder;
+        this.path = path;
     }
 
     /** Creates the namespace; its holder's stderr goes to {@code log}. Throws IllegalStateException on failure. */
     public static NodeNetwork start(Path log) {
-        return new NodeNetwork(HolderProcess.start("node network", List.of("unshare", "--net", "--"),
-                HOLDER_SCRIPT, List.of(), log, Duration.ofSeconds(10)));
+        HolderProcess holder = HolderProcess.start("node network", List.of("unshare", "--net", "--"),
+                HOLDER_SCRIPT, List.of(), log, Duration.ofSeconds(10));
+        return new NodeNetwork(holder, Path.of("/proc", Long.toString(holder.pid()), "ns", "net"));
     }
 
+    /**
+     * An existing network namespace, {@code /proc/PID/ns/net} of a process that keeps it
+     * (and its {@code lo}) up; {@link #close()} does nothing to it. Throws
+     * IllegalArgumentException if the path is not a network namespace.
+     */
+    public static NodeNetwork joining(Path netnsPath) {
+        try {
+            String link = Files.readSymbolicLink(netnsPath).toString();
+            if (!link.startsWith("net:[")) {
+                throw new IllegalArgumentException(netnsPath + " is not a network namespace: " + link);
+            }
+        } catch (IOException e) {
+            throw new IllegalArgumentException("cannot read the network namespace " + netnsPath + ": " + e, e);
+        }
+        return new NodeNetwork(null, netnsPath);
+    }
+
+    /** The holder's pid; throws IllegalStateException for a {@link #joining(Path) joined} namespace. */
     public long holderPid() {
+        if (holder == null) {
+            throw new IllegalStateException("the network namespace " + path + " is held elsewhere");
+        }
         return holder.pid();
     }
 
@@ -46,9 +76,9 @@ public final class NodeNetwork implements AutoCloseable {
         return HolderProcess.start(name, wrapper, script, args, log, timeout);
     }
 
-    /** {@code /proc/PID/ns/net} of the holder: what {@code nsenter --net=} takes. */
+    /** {@code /proc/PID/ns/net} of the holder (or the joined path): what {@code nsenter --net=} takes. */
     public Path path() {
-        return Path.of("/proc", Long.toString(holder.pid()), "ns", "net");
+        return path;
     }
 
     /** The command run with {@code nsenter --net=<this>}; only the network namespace changes. */
@@ -75,10 +105,15 @@ public final class NodeNetwork implements AutoCloseable {
         }
     }
 
-    /** Ends the holder; the namespace disappears when its last member process has gone. Idempotent. */
+    /**
+     * Ends the holder; the namespace disappears when its last member process has gone.
+     * Nothing for a joined namespace. Idempotent.
+     */
     @Override
     public void close() {
-        holder.close();
+        if (holder != null) {
+            holder.close();
+        }
     }
 
     @Override

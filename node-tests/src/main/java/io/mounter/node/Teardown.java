@@ -4,14 +4,14 @@ import java.util.ArrayList;
 import java.util.List;
 
 /** Runs every teardown step even when earlier ones fail, then reports all failures at once. */
-final class Teardown {
-    interface Step {
+public final class Teardown {
+    public interface Step {
         void run() throws Exception;
     }
 
     private final List<Exception> failures = new ArrayList<>();
 
-    void step(String what, Step step) {
+    public void step(String what, Step step) {
         try {
             step.run();
         } catch (Exception e) {
@@ -20,7 +20,7 @@ final class Teardown {
     }
 
     /** Throws the first failure with the others suppressed, if there were any. */
-    void finish(String subject) {
+    public void finish(String subject) {
         if (failures.isEmpty()) {
             return;
         }

@@ -1,0 +1,88 @@
+package io.mounter.e2e;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.mounter.node.CommandResult;
+import io.mounter.node.GlusterVolume;
+import io.mounter.node.SshServer;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Mounts through the real image on a real Docker engine, by the three doors a node has:
+ * {@code docker exec mounter mount ...} as the original proof of concept ran it,
+ * kubelet-mounter's docker runtime as kubelet runs it, and {@code mounterctl mount}. Each
+ * must land in the host namespace, be served from the container, and clean up after the
+ * host unmounts ({@link ServedFromContainer}).
+ */
+class DockerMountTest extends OnDockerNode {
+    private static final String STANDARD_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+    @Test
+    void glusterfsByDockerExecAsTheProofOfConceptRanIt() throws IOException {
+        GlusterVolume volume = node.gluster().createVolume("e2e-docker-exec");
+        Path target = node.newVolumeDir("kubernetes.io~glusterfs/data");
+
+        CommandResult mount = DockerEngine.docker("exec", DockerNode.CONTAINER_NAME,
+                "mount", "-t", "glusterfs", volume.source(), target.toString()).exec();
+
+        assertEquals(0, mount.exitStatus(), mount::describe);
+        ServedFromContainer.check(node, target, "glusterfs", volume.brick());
+    }
+
+    /**
+     * The kubelet-mounter the entrypoint installed on the host, run in the host namespace
+     * with kubelet's argv; it finds the container by its label and name (no pod uid: the
+     * container was started by hand, not by kubelet) and runs {@code docker exec ID mount}.
+     */
+    @Test
+    void glusterfsThroughKubeletMounterWithTheDockerRuntime() throws IOException {
+        GlusterVolume volume = node.gluster().createVolume("e2e-kubelet-mounter");
+        Path target = node.newVolumeDir("kubernetes.io~glusterfs/data");
+        Path dir = node.newDirectory("kubelet-mounter");
+        Path log = dir.resolve("kubelet-mounter.log");
+        Path config = Files.write(dir.resolve("kubelet-mounter.conf"), List.of(
+                "--volume-mounter=container",
+                "--mount-container=glusterfs:" + DockerNode.SELECTOR_LABEL + "=" + DockerNode.SELECTOR_VALUE
+                        + ":" + DockerNode.CONTAINER_NAME,
+                "--runtime=docker",
+                "--log-file=" + log));
+        Path kubeletMounter = node.installDir().resolve("kubelet-mounter");
+
+        CommandResult mount = node.host().command(List.of(kubeletMounter.toString(),
+                        "mount", "-t", "glusterfs", "-o", "log-level=WARNING", volume.source(), target.toString()))
+                .withEnvironment(Map.of(
+                        "PATH", STANDARD_PATH,
+                        "DOCKER_HOST", System.getenv("DOCKER_HOST"),
+                        "KUBELET_MOUNTER_CONFIG", config.toString()))
+                .withTimeout(Duration.ofSeconds(60))
+                .exec();
+
+        assertEquals(0, mount.exitStatus(), mount::describe);
+        String logged = Files.readString(log);
+        assertTrue(logged.contains("op=mount fstype=glusterfs route=container runtime=docker selector=name="
+                + DockerNode.SELECTOR_VALUE + " container=" + DockerNode.CONTAINER_NAME
+                + " id=" + node.container().id().substring(0, 12) + " status=0"), logged);
+        ServedFromContainer.check(node, target, "glusterfs", volume.brick());
+    }
+
+    /** The client key is read inside the container: the scratch directory is bound there at the same path. */
+    @Test
+    void sshfsByMounterctlInTheContainer() throws IOException {
+        SshServer ssh = node.ssh();
+        Path target = node.newVolumeDir("sshfs");
+
+        CommandResult mount = node.container().exec("mounterctl", "mount", "-t", "fuse.sshfs",
+                "-o", ssh.sshfsOptions(), ssh.source(), target.toString());
+
+        assertEquals(0, mount.exitStatus(), mount::describe);
+        // sshfs runs as /sbin/mount.fuse.sshfs (a link to sshfs); comm keeps 15 characters
+        ServedFromContainer.check(node, target, "mount.fuse.sshf", ssh.exportDir());
+    }
+}
