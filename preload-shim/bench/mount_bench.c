@@ -1,14 +1,28 @@
-/* mount-bench: times mount+umount pairs of a tmpfs, one way per run.
- *   mount-bench call COUNT TARGET        mount(2)+umount2(2) through libc: direct, or
+/* mount-bench: times mount paths and what rides on them; one way per run.
+ *   mount-bench call COUNT TARGET        mount(2)+umount2(2) of a tmpfs through libc: direct, or
  *                                         forwarded to mounterd when the shim is preloaded
  *   mount-bench nsenter COUNT TARGET PID  `nsenter -t PID -m mount ...` and `... umount`
  *                                         as a process per call, the usual alternative
- * Prints "pairs=N median_us=M p99_us=P". The first tenth of the pairs warm up unmeasured. */
+ *   mount-bench parallel CLIENTS SECONDS DIR
+ *                                         CLIENTS processes, each doing pairs on DIR/c<i>
+ *                                         (created) until SECONDS pass; EAGAIN (mounterd's
+ *                                         bound on requests in flight) is retried and counted
+ *   mount-bench read FILE                 reads FILE once in 1 MiB blocks
+ *   mount-bench swap A B SECONDS          exchanges A and B (renameat2 RENAME_EXCHANGE) in a
+ *                                         tight loop until SIGTERM or SECONDS pass
+ * call and nsenter print "pairs=N median_us=M p99_us=P" (the first tenth of the pairs warm up
+ * unmeasured); parallel "clients=N seconds=S pairs=P pairs_per_s=R eagain=E errors=F"; read
+ * "bytes=N seconds=S mib_per_s=R"; swap "swaps=N". */
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -58,21 +72,16 @@ static int by_value(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-int main(int argc, char **argv)
+static int latency(int count, const char *target, const char *pid)
 {
-    int nsenter = argc == 5 && strcmp(argv[1], "nsenter") == 0;
-    if (!nsenter && !(argc == 4 && strcmp(argv[1], "call") == 0)) {
-        fprintf(stderr, "usage: mount-bench call COUNT TARGET | nsenter COUNT TARGET PID\n");
-        return 2;
-    }
-    int count = atoi(argv[2]), warm = count / 10;
+    int warm = count / 10;
     double *samples = calloc(count > 0 ? count : 1, sizeof *samples);
     if (count <= 0 || samples == NULL)
         return 2;
-    int (*pair)(const char *, const char *) = nsenter ? pair_nsenter : pair_call;
+    int (*pair)(const char *, const char *) = pid ? pair_nsenter : pair_call;
     for (int i = -warm; i < count; i++) {
         double start = now_us();
-        if (pair(argv[3], nsenter ? argv[4] : NULL) != 0) {
+        if (pair(target, pid) != 0) {
             fprintf(stderr, "mount-bench: pair %d failed: %s\n", i, strerror(errno));
             return 1;
         }
@@ -84,4 +93,157 @@ int main(int argc, char **argv)
            samples[(int)(count * 0.99) < count ? (int)(count * 0.99) : count - 1]);
     free(samples);
     return 0;
+}
+
+/* What one client process counts, in memory shared with the parent. */
+struct tally {
+    uint64_t pairs, eagain, errors;
+};
+
+/* Retries while mounterd answers EAGAIN (requests in flight at its bound): the load shed
+ * is counted, not failed. The wait doubles from 100 us up to 3.2 ms, so that clients
+ * turned away do not take the CPU from the requests being served. Any other error counts
+ * once and ends the pair. */
+static int with_retry(int (*call)(const char *), const char *target, struct tally *t)
+{
+    useconds_t wait = 100;
+    while (call(target) != 0) {
+        if (errno != EAGAIN) {
+            t->errors++;
+            return -1;
+        }
+        t->eagain++;
+        usleep(wait);
+        if (wait < 3200)
+            wait *= 2;
+    }
+    return 0;
+}
+
+static int do_mount(const char *target)
+{
+    return mount("tmpfs", target, "tmpfs", 0, "size=1m");
+}
+
+static int do_umount(const char *target)
+{
+    return umount2(target, 0);
+}
+
+static void client(const char *target, double deadline_us, struct tally *t)
+{
+    while (now_us() < deadline_us) {
+        if (with_retry(do_mount, target, t) == 0 && with_retry(do_umount, target, t) == 0)
+            t->pairs++;
+        else if (t->errors > 100)
+            return;
+    }
+}
+
+static int parallel(int clients, double seconds, const char *dir)
+{
+    struct tally *tallies = mmap(NULL, clients * sizeof *tallies, PROT_READ | PROT_WRITE,
+                                 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    int gate[2];
+    if (clients <= 0 || seconds <= 0 || tallies == MAP_FAILED || pipe(gate) != 0)
+        return 2;
+    for (int i = 0; i < clients; i++) {
+        char target[4096];
+        snprintf(target, sizeof target, "%s/c%d", dir, i);
+        if (mkdir(target, 0755) != 0 && errno != EEXIST) {
+            fprintf(stderr, "mount-bench: mkdir %s: %s\n", target, strerror(errno));
+            return 1;
+        }
+        if (fork() == 0) {
+            char go;
+            close(gate[1]);
+            if (read(gate[0], &go, 1) < 0) /* returns 0 when the parent opens the gate */
+                _exit(1);
+            client(target, now_us() + seconds * 1e6, &tallies[i]);
+            _exit(0);
+        }
+    }
+    close(gate[0]);
+    double start = now_us();
+    close(gate[1]);
+    while (wait(NULL) > 0)
+        ;
+    double elapsed = (now_us() - start) / 1e6;
+    struct tally sum = {0, 0, 0};
+    for (int i = 0; i < clients; i++) {
+        sum.pairs += tallies[i].pairs;
+        sum.eagain += tallies[i].eagain;
+        sum.errors += tallies[i].errors;
+    }
+    printf("clients=%d seconds=%.2f pairs=%llu pairs_per_s=%.0f eagain=%llu errors=%llu\n", clients, elapsed,
+           (unsigned long long)sum.pairs, sum.pairs / elapsed, (unsigned long long)sum.eagain,
+           (unsigned long long)sum.errors);
+    return sum.errors ? 1 : 0;
+}
+
+static int read_file(const char *path)
+{
+    static char block[1 << 20];
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        fprintf(stderr, "mount-bench: open %s: %s\n", path, strerror(errno));
+        return 1;
+    }
+    double start = now_us();
+    long long total = 0;
+    ssize_t n;
+    while ((n = read(fd, block, sizeof block)) > 0)
+        total += n;
+    double elapsed = (now_us() - start) / 1e6;
+    close(fd);
+    if (n < 0) {
+        fprintf(stderr, "mount-bench: read %s: %s\n", path, strerror(errno));
+        return 1;
+    }
+    printf("bytes=%lld seconds=%.4f mib_per_s=%.1f\n", total, elapsed, total / 1048576.0 / elapsed);
+    return 0;
+}
+
+static volatile sig_atomic_t stop;
+
+static void on_term(int sig)
+{
+    (void)sig;
+    stop = 1;
+}
+
+static int swap(const char *a, const char *b, double seconds)
+{
+    struct sigaction action = {.sa_handler = on_term};
+    sigaction(SIGTERM, &action, NULL);
+    double deadline = now_us() + seconds * 1e6;
+    unsigned long long swaps = 0;
+    while (!stop) {
+        if (renameat2(AT_FDCWD, a, AT_FDCWD, b, RENAME_EXCHANGE) != 0) {
+            fprintf(stderr, "mount-bench: renameat2 %s %s: %s\n", a, b, strerror(errno));
+            return 1;
+        }
+        if (++swaps % 1024 == 0 && now_us() > deadline)
+            break;
+    }
+    printf("swaps=%llu\n", swaps);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    const char *mode = argc > 1 ? argv[1] : "";
+    if (strcmp(mode, "call") == 0 && argc == 4)
+        return latency(atoi(argv[2]), argv[3], NULL);
+    if (strcmp(mode, "nsenter") == 0 && argc == 5)
+        return latency(atoi(argv[2]), argv[3], argv[4]);
+    if (strcmp(mode, "parallel") == 0 && argc == 5)
+        return parallel(atoi(argv[2]), atof(argv[3]), argv[4]);
+    if (strcmp(mode, "read") == 0 && argc == 3)
+        return read_file(argv[2]);
+    if (strcmp(mode, "swap") == 0 && argc == 5)
+        return swap(argv[2], argv[3], atof(argv[4]));
+    fprintf(stderr, "usage: mount-bench call COUNT TARGET | nsenter COUNT TARGET PID\n"
+                    "       | parallel CLIENTS SECONDS DIR | read FILE | swap A B SECONDS\n");
+    return 2;
 }

@@ -28,6 +28,60 @@ public final class Errno {
     private Errno() {
     }
 
+    /**
+     * The symbolic name of an errno ("EPERM"), for logs and metric labels; "errno_N" for
+     * one this table lacks. A small table of what mount paths return, not all of errno.h.
+     */
+    public static String name(int errno) {
+        return switch (errno) {
+            case EPERM -> "EPERM";
+            case ENOENT -> "ENOENT";
+            case 3 -> "ESRCH";
+            case EINTR -> "EINTR";
+            case EIO -> "EIO";
+            case 6 -> "ENXIO";
+            case 7 -> "E2BIG";
+            case 8 -> "ENOEXEC";
+            case EBADF -> "EBADF";
+            case 10 -> "ECHILD";
+            case EAGAIN -> "EAGAIN";
+            case 12 -> "ENOMEM";
+            case EACCES -> "EACCES";
+            case 14 -> "EFAULT";
+            case 15 -> "ENOTBLK";
+            case EBUSY -> "EBUSY";
+            case EEXIST -> "EEXIST";
+            case EXDEV -> "EXDEV";
+            case 19 -> "ENODEV";
+            case ENOTDIR -> "ENOTDIR";
+            case 21 -> "EISDIR";
+            case EINVAL -> "EINVAL";
+            case 23 -> "ENFILE";
+            case 24 -> "EMFILE";
+            case ENOSPC -> "ENOSPC";
+            case 30 -> "EROFS";
+            case 32 -> "EPIPE";
+            case ENAMETOOLONG -> "ENAMETOOLONG";
+            case ENOSYS -> "ENOSYS";
+            case 39 -> "ENOTEMPTY";
+            case ELOOP -> "ELOOP";
+            case 61 -> "ENODATA";
+            case EPROTO -> "EPROTO";
+            case EBADMSG -> "EBADMSG";
+            case EMSGSIZE -> "EMSGSIZE";
+            case EPROTONOSUPPORT -> "EPROTONOSUPPORT";
+            case 95 -> "EOPNOTSUPP";
+            case 107 -> "ENOTCONN";
+            case ETIMEDOUT -> "ETIMEDOUT";
+            case 111 -> "ECONNREFUSED";
+            case EHOSTDOWN -> "EHOSTDOWN";
+            case 116 -> "ESTALE";
+            case 122 -> "EDQUOT";
+            case 125 -> "ECANCELED";
+            default -> "errno_" + errno;
+        };
+    }
+
     /** libc's text for an errno, e.g. "No such file or directory". */
     public static String describe(int errno) {
         return Native.C.strerror(errno);

@@ -2,6 +2,8 @@ package io.mounter.linux;
 
 import jnr.ffi.LibraryLoader;
 import jnr.ffi.Pointer;
+import jnr.ffi.annotations.In;
+import jnr.ffi.annotations.Out;
 
 /**
  * The libc functions mounter calls, bound once by jnr-ffi. The holder class is
@@ -60,8 +62,23 @@ final class Native {
 
         int kill(int pid, int signal);
 
+        int geteuid();
+
+        int poll(Pointer fds, long nfds, int timeout);
+
+        long read(int fd, @Out byte[] buf, long count);
+
+        long write(int fd, @In byte[] buf, long count);
+
+        long lseek(int fd, long offset, int whence);
+
+        int eventfd(int initval, int flags);
+
         /** Used for openat2 (no glibc wrapper in Debian 12). */
         long syscall(long number, int dirfd, String path, Pointer how, long size);
+
+        /** Used for pidfd_open (no glibc wrapper in Debian 12). */
+        long syscall(long number, int pid, int flags);
 
         String strerror(int errnum);
     }

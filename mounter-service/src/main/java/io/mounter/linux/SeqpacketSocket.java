@@ -30,6 +30,7 @@ public final class SeqpacketSocket implements AutoCloseable {
     private static final int MSG_TRUNC = 0x20;
     private static final int MSG_NOSIGNAL = 0x4000;
     private static final int MSG_CMSG_CLOEXEC = 0x40000000;
+    private static final int SHUT_RD = 0;
     private static final int SHUT_RDWR = 2;
     private static final int SUN_PATH_MAX = 108;
     private static final int MSGHDR_SIZE = 56;
@@ -160,14 +161,25 @@ public final class SeqpacketSocket implements AutoCloseable {
 
     /** Sends one message, with {@code passFd} attached as SCM_RIGHTS unless it is negative. */
     public void send(byte[] payload, int passFd) {
-        int controlSize = passFd >= 0 ? CMSG_HEADER + 8 : 0;
+        send(payload, passFd >= 0 ? new int[] {passFd} : new int[0]);
+    }
+
+    /**
+     * Sends one message with all of {@code fds} in one SCM_RIGHTS block (none if empty).
+     * mounterd itself never sends more than one; tests send more to see what it does with
+     * a message it cannot take whole (MSG_CTRUNC past {@value #MAX_FDS}).
+     */
+    public void send(byte[] payload, int[] fds) {
+        int controlSize = fds.length > 0 ? (CMSG_HEADER + 4 * fds.length + 7) & ~7 : 0;
         Pointer block = messageBlock(payload.length, controlSize);
         block.put(dataOffset(controlSize), payload, 0, payload.length);
-        if (passFd >= 0) {
-            block.putLong(CONTROL_OFFSET, CMSG_HEADER + 4);
+        if (fds.length > 0) {
+            block.putLong(CONTROL_OFFSET, CMSG_HEADER + 4L * fds.length);
             block.putInt(CONTROL_OFFSET + 8, SOL_SOCKET);
             block.putInt(CONTROL_OFFSET + 12, SCM_RIGHTS);
-            block.putInt(CONTROL_OFFSET + 16, passFd);
+            for (int i = 0; i < fds.length; i++) {
+                block.putInt(CONTROL_OFFSET + CMSG_HEADER + 4L * i, fds[i]);
+            }
         }
         retrying(() -> C.sendmsg(fd, block, MSG_NOSIGNAL), "sendmsg", path);
     }
@@ -205,8 +217,20 @@ public final class SeqpacketSocket implements AutoCloseable {
         C.shutdown(fd, SHUT_RDWR);
     }
 
+    /**
+     * Ends the receiving side: a thread blocked in {@link #receive(int)} wakes with end of
+     * stream once the messages already queued are read; sending still works, so a request
+     * being handled still gets its reply. Does nothing once closed (the descriptor number
+     * may belong to another file by then).
+     */
+    public synchronized void shutdownInput() {
+        if (!closed) {
+            C.shutdown(fd, SHUT_RD);
+        }
+    }
+
     @Override
-    public void close() {
+    public synchronized void close() {
         if (!closed) {
             closed = true;
             Syscalls.close(fd);

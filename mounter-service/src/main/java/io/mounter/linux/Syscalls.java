@@ -25,8 +25,15 @@ public final class Syscalls {
     public static final int CLONE_NEWNS = 0x20000;
 
     public static final int UMOUNT_NOFOLLOW = 0x8;
+    public static final int MNT_DETACH = 0x2;
+
+    public static final int EFD_CLOEXEC = 0x80000;
+    public static final int EFD_NONBLOCK = 0x800;
 
     private static final long SYS_OPENAT2 = 437;
+    private static final long SYS_PIDFD_OPEN = 434;
+    private static final int SEEK_SET = 0;
+    private static final int READ_CHUNK = 65536;
     private static final int OPEN_HOW_SIZE = 24;
     private static final int AT_EMPTY_PATH = 0x1000;
     private static final int AT_STATX_DONT_SYNC = 0x4000;
@@ -129,6 +136,62 @@ public final class Syscalls {
     /** kill(2); a negative pid names a process group. */
     public static void kill(int pid, int signal) {
         check(C.kill(pid, signal), "kill", pid + ", " + signal);
+    }
+
+    /** The effective uid of the process. */
+    public static int geteuid() {
+        return C.geteuid();
+    }
+
+    /**
+     * pidfd_open(2): a descriptor that becomes readable (POLLIN) when the process exits, and
+     * that names that very process even if its pid is reused later.
+     *
+     * @throws SyscallException ESRCH if no such process exists (any more)
+     */
+    public static int pidfdOpen(int pid) {
+        return (int) check(C.syscall(SYS_PIDFD_OPEN, pid, 0), "pidfd_open", Integer.toString(pid));
+    }
+
+    /** eventfd(2) with a counter of 0; {@code flags}: EFD_CLOEXEC, EFD_NONBLOCK. */
+    public static int eventfd(int flags) {
+        return (int) check(C.eventfd(0, flags), "eventfd", Integer.toHexString(flags));
+    }
+
+    /** Adds 1 to an eventfd's counter, waking whoever polls it. */
+    public static void signal(int eventFd) {
+        byte[] one = {1, 0, 0, 0, 0, 0, 0, 0};
+        retrying(() -> C.write(eventFd, one, 8), "write", "eventfd " + eventFd);
+    }
+
+    /** Resets a non-blocking eventfd's counter; false if it was 0 already. */
+    public static boolean drain(int eventFd) {
+        byte[] counter = new byte[8];
+        if (C.read(eventFd, counter, 8) >= 0) {
+            return true;
+        }
+        int errno = errno();
+        if (errno == Errno.EAGAIN || errno == Errno.EINTR) {
+            return false;
+        }
+        throw failure("read", "eventfd " + eventFd, errno);
+    }
+
+    /**
+     * Reads {@code fd} from offset 0 to its end. For a seq file such as
+     * /proc/PID/mountinfo, seeking back to 0 makes the kernel generate the content afresh.
+     */
+    public static byte[] readFromStart(int fd) {
+        check(C.lseek(fd, 0, SEEK_SET), "lseek", Integer.toString(fd));
+        java.io.ByteArrayOutputStream all = new java.io.ByteArrayOutputStream();
+        byte[] chunk = new byte[READ_CHUNK];
+        while (true) {
+            int n = (int) retrying(() -> C.read(fd, chunk, chunk.length), "read", Integer.toString(fd));
+            if (n == 0) {
+                return all.toByteArray();
+            }
+            all.write(chunk, 0, n);
+        }
     }
 
     public static void fchdir(int fd) {

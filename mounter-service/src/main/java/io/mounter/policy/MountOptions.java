@@ -52,11 +52,15 @@ public final class MountOptions {
         return values;
     }
 
-    /** Options with the value of {@code key} replaced (every occurrence). */
+    /**
+     * Options with the value of {@code key} replaced (every {@code key=...}, as
+     * {@link #values} finds them). A bare {@code key} without '=' stays as it is: turning it
+     * into a second {@code fd=} would make an option string the kernel refuses acceptable.
+     */
     public MountOptions with(String key, String value) {
         List<String> replaced = new ArrayList<>(options.size());
         for (String option : options) {
-            replaced.add(key(option).equals(key) ? key + "=" + value : option);
+            replaced.add(option.startsWith(key + "=") ? key + "=" + value : option);
         }
         return new MountOptions(replaced);
     }

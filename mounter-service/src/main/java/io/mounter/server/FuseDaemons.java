@@ -4,8 +4,12 @@ import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -26,11 +30,25 @@ final class FuseDaemons {
      * vanish or cannot be read during the scan are skipped. Must run on a host thread.
      */
     static Map<Integer, Integer> byConnection(Path procRoot) {
-        Map<Integer, Integer> found = new HashMap<>();
+        Map<Integer, Integer> first = new HashMap<>();
+        holders(procRoot).forEach((connection, pids) -> first.put(connection, pids.get(0)));
+        return first;
+    }
+
+    /**
+     * As {@link #byConnection(Path)}, with every holder of each connection in scan order: a
+     * connection stays alive while any of them holds it (a daemon's forked children, the
+     * glusterfs process that opened /dev/fuse and the one that serves it).
+     */
+    static Map<Integer, List<Integer>> holders(Path procRoot) {
+        Map<Integer, List<Integer>> found = new HashMap<>();
         try (DirectoryStream<Path> processes = Files.newDirectoryStream(procRoot,
                 entry -> entry.getFileName().toString().matches("[0-9]+"))) {
             for (Path process : processes) {
-                scanProcess(process, found);
+                int pid = Integer.parseInt(process.getFileName().toString());
+                for (int connection : connections(process)) {
+                    found.computeIfAbsent(connection, c -> new ArrayList<>()).add(pid);
+                }
             }
         } catch (IOException e) {
             // procfs unreadable: no daemon is known, which LIST reports as 0
@@ -38,20 +56,27 @@ final class FuseDaemons {
         return found;
     }
 
-    private static void scanProcess(Path process, Map<Integer, Integer> found) {
-        int pid = Integer.parseInt(process.getFileName().toString());
+    /** Whether process {@code pid} holds a /dev/fuse descriptor of {@code connection} now. */
+    static boolean holds(Path procRoot, int pid, int connection) {
+        return connections(procRoot.resolve(Integer.toString(pid))).contains(connection);
+    }
+
+    /** The connections of the process's /dev/fuse descriptors; empty if it is gone or unreadable. */
+    private static Set<Integer> connections(Path process) {
+        Set<Integer> found = new LinkedHashSet<>();
         try (DirectoryStream<Path> fds = Files.newDirectoryStream(process.resolve("fd"))) {
             for (Path fd : fds) {
                 if (isFuseDevice(fd)) {
                     int connection = connectionOf(process.resolve("fdinfo").resolve(fd.getFileName().toString()));
                     if (connection >= 0) {
-                        found.putIfAbsent(connection, pid);
+                        found.add(connection);
                     }
                 }
             }
         } catch (IOException e) {
             // gone or not ours to read
         }
+        return found;
     }
 
     /**

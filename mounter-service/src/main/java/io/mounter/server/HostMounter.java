@@ -101,6 +101,41 @@ public final class HostMounter implements Mounter {
     }
 
     /**
+     * Detaches (MNT_DETACH) the mount on {@code target} if it is the filesystem
+     * {@code device}, for a mount whose FUSE daemon died. The mount seen at the target is
+     * held open and checked before it is detached through that very descriptor, so a mount
+     * put there since (a volume on a reused path) is never the one removed. A lazy detach
+     * works on a mount a process still uses; a dead FUSE mount answers ENOTCONN anyway.
+     *
+     * @return false if the target shows another filesystem now, or is gone
+     * @throws io.mounter.policy.Refusal if the path holds a symlink (EPERM)
+     * @throws SyscallException if umount2 fails
+     */
+    public boolean detachIf(ContainedPath target, DeviceNumber device) {
+        NamespacePinning.requirePinned("detach");
+        int targetFd;
+        try {
+            targetFd = openBeneath(target, false);
+        } catch (SyscallException e) {
+            if (e.errno() == Errno.ENOENT || e.errno() == Errno.ENOTDIR) {
+                return false;
+            }
+            throw e;
+        }
+        try {
+            if (!device.equals(Syscalls.deviceOf(targetFd))) {
+                return false;
+            }
+            // followed as a magic link to the held mount's root; MNT_DETACH does not mind
+            // that this descriptor still uses it
+            Syscalls.umount2("/proc/thread-self/fd/" + targetFd, Syscalls.MNT_DETACH);
+            return true;
+        } finally {
+            Syscalls.close(targetFd);
+        }
+    }
+
+    /**
      * Opens the target (or its parent) as O_PATH; must run on a pinned thread. The path is
      * normalised and free of "." and ".." (ContainedPath), and no symlink may be followed,
      * so the walk is purely lexical and ends below the prefix.

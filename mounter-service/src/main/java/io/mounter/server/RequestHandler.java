@@ -11,6 +11,7 @@ import io.mounter.policy.AuthorizedMount;
 import io.mounter.policy.ContainedPath;
 import io.mounter.policy.MountOptions;
 import io.mounter.policy.MountPolicy;
+import io.mounter.policy.MountSource;
 import io.mounter.policy.Refusal;
 import io.mounter.protocol.Limits;
 import io.mounter.protocol.MalformedMessageException;
@@ -25,11 +26,18 @@ import java.time.Duration;
 import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.event.Level;
+import org.slf4j.spi.LoggingEventBuilder;
 
 /**
  * Turns one received message into one encoded reply: decode, peer check, policy, the
  * mount itself, the record. Never throws for bad input; the caller closes the message's
  * descriptors afterwards, whatever happened.
+ *
+ * <p>Each request makes one log line with key/value pairs (op, target, fstype, source,
+ * options, peer_pid, peer_uid, result, duration_us): refusals in the audit logger
+ * {@code io.mounter.audit} with their reason, the rest in this class's logger (LIST and
+ * STATUS at debug). Credentials in sources and options are masked first.
  */
 public final class RequestHandler {
     private static final Logger log = LoggerFactory.getLogger(RequestHandler.class);
@@ -51,6 +59,7 @@ public final class RequestHandler {
 
     private volatile RequestObserver observer = RequestObserver.NONE;
     private volatile Health health = new Health();
+    private volatile RequestGate gate = RequestGate.unbounded();
 
     public RequestHandler(MountPolicy policy, Mounter mounter, MountTable table, Clock clock, HelperRunner helpers,
                           DaemonLocator daemons) {
@@ -73,11 +82,68 @@ public final class RequestHandler {
         this.health = health;
     }
 
+    /** The bound on requests handled at once (EAGAIN past it); set before serving. */
+    public void setGate(RequestGate gate) {
+        this.gate = gate;
+    }
+
     public byte[] handle(ReceivedMessage message, PeerCredentials peer) {
         long start = System.nanoTime();
-        byte[] reply = dispatch(message, peer);
-        observer.observe(operationName(reply), statusOf(reply), System.nanoTime() - start);
+        Outcome outcome = new Outcome();
+        byte[] reply = gate.admit(message.payload(), () -> dispatch(message, peer, outcome));
+        long nanos = System.nanoTime() - start;
+        String operation = operationName(reply);
+        int status = statusOf(reply);
+        observer.observe(operation, status, nanos);
+        logRequest(outcome, operation, status, nanos, peer);
         return reply;
+    }
+
+    /** What the log line of a request needs besides the reply. */
+    private static final class Outcome {
+        Request request;
+        String refusal;
+        String error;
+        MountHelper.Result helper;
+    }
+
+    private static void logRequest(Outcome outcome, String operation, int status, long nanos, PeerCredentials peer) {
+        boolean refused = outcome.refusal != null;
+        boolean failed = status != 0 || outcome.helper != null
+                && (outcome.helper.exitStatus() != 0 || outcome.helper.timedOut());
+        Level level = failed ? Level.WARN
+                : outcome.request instanceof Request.List || outcome.request instanceof Request.Status ? Level.DEBUG
+                : Level.INFO;
+        Logger logger = refused ? audit : log;
+        if (!logger.isEnabledForLevel(level)) {
+            return;
+        }
+        LoggingEventBuilder line = logger.atLevel(level).setMessage(refused ? "refused" : "request")
+                .addKeyValue("op", operation);
+        if (outcome.request instanceof Request.Mount mount) {
+            line.addKeyValue("target", mount.target()).addKeyValue("fstype", mount.fstype())
+                    .addKeyValue("source", MountSource.mask(mount.source()))
+                    .addKeyValue("options", MountOptions.mask(mount.data()));
+        } else if (outcome.request instanceof Request.RunMount run) {
+            line.addKeyValue("target", run.target()).addKeyValue("fstype", run.fstype())
+                    .addKeyValue("source", MountSource.mask(run.source()))
+                    .addKeyValue("options", MountOptions.mask(run.options()));
+        } else if (outcome.request instanceof Request.Umount umount) {
+            line.addKeyValue("target", umount.target());
+        }
+        line.addKeyValue("peer_pid", peer.pid()).addKeyValue("peer_uid", peer.uid())
+                .addKeyValue("result", status == 0 ? "ok" : Errno.name(status))
+                .addKeyValue("duration_us", nanos / 1000);
+        if (refused) {
+            line.addKeyValue("reason", outcome.refusal);
+        }
+        if (outcome.error != null) {
+            line.addKeyValue("error", outcome.error);
+        }
+        if (outcome.helper != null) {
+            line.addKeyValue("exit", outcome.helper.exitStatus()).addKeyValue("timed_out", outcome.helper.timedOut());
+        }
+        line.log();
     }
 
     /** The reply's kind without the reply bit names the operation; 0 means undecodable. */
@@ -90,21 +156,19 @@ public final class RequestHandler {
         return reply[12] & 0xff | (reply[13] & 0xff) << 8 | (reply[14] & 0xff) << 16 | (reply[15] & 0xff) << 24;
     }
 
-    private byte[] dispatch(ReceivedMessage message, PeerCredentials peer) {
+    private byte[] dispatch(ReceivedMessage message, PeerCredentials peer, Outcome outcome) {
         if (message.truncated()) {
-            audit.warn("refused op=? peer_pid={} peer_uid={} errno={} reason=\"request larger than {} bytes\"",
-                    peer.pid(), peer.uid(), Errno.EMSGSIZE, Limits.MAX_REQUEST);
-            return MessageCodec.encodeReply(Reply.of(0, 0, Errno.EMSGSIZE,
-                    "request larger than " + Limits.MAX_REQUEST + " bytes"));
+            outcome.refusal = "request larger than " + Limits.MAX_REQUEST + " bytes";
+            return MessageCodec.encodeReply(Reply.of(0, 0, Errno.EMSGSIZE, outcome.refusal));
         }
         Request request;
         try {
             request = MessageCodec.decodeRequest(message.payload());
         } catch (MalformedMessageException e) {
-            audit.warn("refused op=? peer_pid={} peer_uid={} errno={} reason=\"{}\"",
-                    peer.pid(), peer.uid(), e.errno(), e.getMessage());
+            outcome.refusal = e.getMessage();
             return MessageCodec.encodeReply(Reply.of(e.id(), e.kind(), e.errno(), e.getMessage()));
         }
+        outcome.request = request;
         int kind = request.operation().code();
         try {
             policy.checkPeer(peer);
@@ -116,25 +180,25 @@ public final class RequestHandler {
             }
             requireNoDescriptors(message.descriptors());
             if (request instanceof Request.RunMount run) {
-                return runHelper(run, peer);
+                return runHelper(run, outcome);
             }
             if (request instanceof Request.Status) {
                 return MessageCodec.encodeReply(Reply.of(request.id(), kind, 0, status()));
             }
             return MessageCodec.encodeListReply(request.id(), listing(), ((Request.List) request).cursor());
         } catch (Refusal e) {
-            audit.warn("refused op={} target={} peer_pid={} peer_uid={} errno={} reason=\"{}\"",
-                    request.operation(), target(request), peer.pid(), peer.uid(), e.errno(), e.getMessage());
+            outcome.refusal = e.getMessage();
             return MessageCodec.encodeReply(Reply.of(request.id(), kind, e.errno(), e.getMessage()));
         } catch (SyscallException e) {
-            log.warn("failed op={} target={} peer_pid={} errno={} error=\"{}\"",
-                    request.operation(), target(request), peer.pid(), e.errno(), e.getMessage());
+            outcome.error = e.getMessage(); // SyscallException's arguments are free of secrets
             String text = request.operation().name().toLowerCase(java.util.Locale.ROOT) + " " + target(request) + ": "
                     + Errno.describe(e.errno());
             return MessageCodec.encodeReply(Reply.of(request.id(), kind, e.errno(), text));
         } catch (RuntimeException e) {
             // A bug or a resource failure (a helper that cannot start): still one defined reply.
-            log.error("internal error op={} target={} peer_pid={}", request.operation(), target(request), peer.pid(), e);
+            outcome.error = e.toString();
+            log.atError().setMessage("internal error").addKeyValue("op", request.operation())
+                    .addKeyValue("target", target(request)).addKeyValue("peer_pid", peer.pid()).setCause(e).log();
             return MessageCodec.encodeReply(Reply.of(request.id(), kind, Errno.EIO, "mounterd internal error: " + e));
         }
     }
@@ -149,17 +213,23 @@ public final class RequestHandler {
         String target = mount.target().full();
         table.add(new MountRecord(new MountEntry(mount.source(), target, mount.fstype(), peer.pid(), clock.millis(), 0),
                 device));
-        log.info("mounted op=MOUNT target={} source={} fstype={} options={} peer_pid={} peer_uid={}",
-                target, mount.source(), mount.fstype(), MountOptions.mask(mount.data()), peer.pid(), peer.uid());
         return MessageCodec.encodeReply(Reply.of(request.id(), request.operation().code(), 0, ""));
     }
 
     private byte[] unmount(Request.Umount request, int[] fds, PeerCredentials peer) {
         requireNoDescriptors(fds);
         ContainedPath target = policy.authorizeUnmount(request);
-        mounter.unmount(target, request.flags());
-        table.removeNewest(target.full());
-        log.info("unmounted op=UMOUNT target={} peer_pid={} peer_uid={}", target.full(), peer.pid(), peer.uid());
+        // claimed first: the watcher must not report this unmount as one made on the host
+        MountRecord record = table.claimNewest(target.full());
+        try {
+            mounter.unmount(target, request.flags());
+        } catch (RuntimeException e) {
+            table.release(record);
+            throw e;
+        }
+        if (record != null) {
+            table.remove(record);
+        }
         return MessageCodec.encodeReply(Reply.of(request.id(), request.operation().code(), 0, ""));
     }
 
@@ -169,16 +239,14 @@ public final class RequestHandler {
      * leaves nothing behind. Runs on a pinned worker; the helper itself starts on a host
      * thread, and its forwarded mount() is served by another worker meanwhile.
      */
-    private byte[] runHelper(Request.RunMount request, PeerCredentials peer) {
+    private byte[] runHelper(Request.RunMount request, Outcome outcome) {
         ContainedPath target = policy.authorizeHelperMount(request);
         Duration timeout = request.timeoutMillis() <= 0 ? DEFAULT_HELPER_TIMEOUT
                 : Duration.ofMillis(Math.min(request.timeoutMillis(), MAX_HELPER_TIMEOUT.toMillis()));
         long started = clock.millis();
         MountHelper.Result result = helpers.run(
                 MountHelper.argv(request.fstype(), request.options(), request.source(), target.full()), timeout);
-        log.info("helper op=RUN_MOUNT target={} fstype={} source={} options={} peer_pid={} exit={} timed_out={}",
-                target.full(), request.fstype(), request.source(), MountOptions.mask(request.options()), peer.pid(),
-                result.exitStatus(), result.timedOut());
+        outcome.helper = result;
         if (!result.timedOut()) {
             return MessageCodec.encodeReply(Reply.ofHelper(request.id(), result.exitStatus(), result.output()));
         }
@@ -195,9 +263,10 @@ public final class RequestHandler {
             try {
                 mounter.unmount(target, MNT_DETACH);
             } catch (SyscallException | Refusal e) {
-                log.warn("cleanup op=UMOUNT target={} error=\"{}\"", target.full(), e.getMessage());
+                log.atWarn().setMessage("cleanup failed").addKeyValue("op", "UMOUNT")
+                        .addKeyValue("target", target.full()).addKeyValue("error", e.getMessage()).log();
             }
-            table.removeNewest(record.entry().target());
+            table.remove(record);
             removed++;
         }
         return removed;

@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -22,12 +23,17 @@ import org.slf4j.LoggerFactory;
  */
 public final class SocketServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(SocketServer.class);
-    /** A client that says nothing for this long loses its connection and its worker. */
+    /**
+     * A client that says nothing for this long loses its connection and its worker; the
+     * same bound holds for sending a reply to a client that does not read it.
+     */
     private static final Duration IDLE_TIMEOUT = Duration.ofSeconds(10);
 
     private final SeqpacketSocket listener;
     private final RequestHandler handler;
     private final List<Thread> workers = new ArrayList<>();
+    /** Each worker's connection while it serves one, so that close() can end idle ones. */
+    private final AtomicReferenceArray<SeqpacketSocket> connections;
     private final CountDownLatch workersReady;
     private final AtomicReference<RuntimeException> setupFailure = new AtomicReference<>();
     private volatile boolean closing;
@@ -40,8 +46,10 @@ public final class SocketServer implements AutoCloseable {
         this.listener = listener;
         this.handler = handler;
         this.workersReady = new CountDownLatch(workerCount);
+        this.connections = new AtomicReferenceArray<>(workerCount);
         for (int i = 0; i < workerCount; i++) {
-            Thread worker = new Thread(() -> setUpAndServe(workerSetup), "connection-" + i);
+            int index = i;
+            Thread worker = new Thread(() -> setUpAndServe(index, workerSetup), "connection-" + i);
             worker.setDaemon(true);
             workers.add(worker);
         }
@@ -66,7 +74,7 @@ public final class SocketServer implements AutoCloseable {
         }
     }
 
-    private void setUpAndServe(Runnable workerSetup) {
+    private void setUpAndServe(int index, Runnable workerSetup) {
         try {
             workerSetup.run();
         } catch (RuntimeException e) {
@@ -75,7 +83,7 @@ public final class SocketServer implements AutoCloseable {
         } finally {
             workersReady.countDown();
         }
-        acceptAndServe();
+        acceptAndServe(index);
     }
 
     /** Waits until {@link #close()} has stopped every worker. */
@@ -90,7 +98,30 @@ public final class SocketServer implements AutoCloseable {
         }
     }
 
-    private void acceptAndServe() {
+    /**
+     * Waits at most {@code limit} for every worker to stop after {@link #close()}: each
+     * finishes the request it is handling and sends the reply first.
+     *
+     * @return whether all stopped in time
+     */
+    public boolean awaitTermination(Duration limit) {
+        long deadline = System.nanoTime() + limit.toNanos();
+        for (Thread worker : workers) {
+            long left = deadline - System.nanoTime();
+            try {
+                worker.join(Math.max(1, left / 1_000_000));
+                if (worker.isAlive()) {
+                    return false;
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private void acceptAndServe(int index) {
         while (!closing) {
             SeqpacketSocket connection;
             try {
@@ -101,7 +132,15 @@ public final class SocketServer implements AutoCloseable {
                 }
                 continue;
             }
-            serve(connection);
+            connections.set(index, connection);
+            if (closing) {
+                connection.shutdownInput(); // accepted as close() ran: serve what was sent, no more
+            }
+            try {
+                serve(connection);
+            } finally {
+                connections.set(index, null);
+            }
         }
     }
 
@@ -129,10 +168,19 @@ public final class SocketServer implements AutoCloseable {
         }
     }
 
-    /** Stops accepting; connections being served finish their current request. */
+    /**
+     * Stops accepting and ends idle connections; a request being handled is finished and
+     * answered, a request already sent is still served, then each worker stops.
+     */
     @Override
     public void close() {
         closing = true;
         listener.shutdown();
+        for (int i = 0; i < connections.length(); i++) {
+            SeqpacketSocket connection = connections.get(i);
+            if (connection != null) {
+                connection.shutdownInput();
+            }
+        }
     }
 }

@@ -42,6 +42,12 @@ class MountOptionsTest {
     }
 
     @Test
+    void withLeavesABareKeyAlone() {
+        // found by PolicyFuzzTest: "fd=3,fd" became "fd=17,fd=17", two fd= the kernel accepts
+        assertEquals("fd=17,fd", MountOptions.parse("fd=3,fd").with("fd", "17").toString());
+    }
+
+    @Test
     void maskedHidesCredentialValuesWhateverTheCaseOfTheKey() {
         String data = "user=bob,password=hunter2,PassWord=x1,SECRET=s3,credentials=/etc/c,token=t0,ro,uid=0";
         String masked = MountOptions.parse(data).masked();

@@ -15,13 +15,15 @@ import java.util.List;
  */
 public final class MounterNode implements AutoCloseable {
     private final SimulatedNode node;
-    private final Mounterd mounterd;
     private final Distribution dist;
+    private final List<String> mounterdArgs;
+    private Mounterd mounterd;
 
-    private MounterNode(SimulatedNode node, Mounterd mounterd, Distribution dist) {
+    private MounterNode(SimulatedNode node, Mounterd mounterd, Distribution dist, List<String> mounterdArgs) {
         this.node = node;
         this.mounterd = mounterd;
         this.dist = dist;
+        this.mounterdArgs = List.copyOf(mounterdArgs);
     }
 
     /** Where Debian's fuse3 and glusterfs-client put the helpers the stand-in replaces (/bin is usr/bin). */
@@ -41,7 +43,7 @@ public final class MounterNode implements AutoCloseable {
                 // allow_other, which fusermount grants users only with this line
                 .withFile("/etc/fuse.conf", write(dir.resolve("fuse.conf"), "user_allow_other\n"), 0644));
         try {
-            return new MounterNode(node, Mounterd.start(node, dist, mounterdArgs), dist);
+            return new MounterNode(node, Mounterd.start(node, dist, mounterdArgs), dist, mounterdArgs);
         } catch (RuntimeException e) {
             node.close();
             throw e;
@@ -72,7 +74,18 @@ public final class MounterNode implements AutoCloseable {
         return node.container();
     }
 
-    public Mounterd mounterd() {
+    public synchronized Mounterd mounterd() {
+        return mounterd;
+    }
+
+    /**
+     * Starts mounterd again, with the flags the node was started with, after the running one
+     * was killed or stopped (one still running is stopped first, with SIGTERM); waits until
+     * the new one answers. Its log goes on in the same file.
+     */
+    public synchronized Mounterd restartMounterd() {
+        mounterd.close();
+        mounterd = Mounterd.start(node, dist, mounterdArgs);
         return mounterd;
     }
 
@@ -81,7 +94,7 @@ public final class MounterNode implements AutoCloseable {
     }
 
     @Override
-    public void close() {
+    public synchronized void close() {
         try {
             mounterd.close();
         } finally {

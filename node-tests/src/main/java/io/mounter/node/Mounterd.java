@@ -9,6 +9,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 
 /**
  * dist/bin/mounterd running inside a simulated node's mount container, as the static pod
@@ -18,6 +20,8 @@ import java.util.Map;
 public final class Mounterd implements AutoCloseable {
     /** The socket as the container sees it: the default path the shim connects to. */
     public static final String SOCKET = "/run/mounter/mounter.sock";
+    /** The state directory as the container sees it (the static pod's default). */
+    public static final String STATE_DIR = "/var/lib/mounter";
     private static final Duration READY_TIMEOUT = Duration.ofSeconds(20);
     /**
      * Set in the static pod's spec: mount helpers mounterd runs go through libmount, which
@@ -41,7 +45,7 @@ public final class Mounterd implements AutoCloseable {
         List<String> argv = new ArrayList<>(List.of(dist.bin("mounterd").toString(),
                 "--socket", SOCKET,
                 "--host-mount-ns", "/host/proc/" + node.host().pid() + "/ns/mnt",
-                "--state-dir", "/var/lib/mounter",
+                "--state-dir", STATE_DIR,
                 "--allow-target-prefix", node.kubeletPodsDir().toString()));
         argv.addAll(extraArgs);
         Path log = node.logDir().resolve("mounterd.log");
@@ -90,6 +94,53 @@ public final class Mounterd implements AutoCloseable {
 
     public boolean isAlive() {
         return process.isAlive();
+    }
+
+    /**
+     * SIGKILL to the mounterd JVM, as a crash or the OOM killer would end it: no shutdown
+     * hook runs. Waits until it is gone; the FUSE daemons it served run on.
+     */
+    public void kill() {
+        signal(ProcessHandle::destroyForcibly);
+        awaitExit(Duration.ofSeconds(10));
+    }
+
+    /**
+     * SIGTERM to the mounterd JVM, as kubelet stops the pod (nsenter forwards no signal,
+     * so the JVM itself is signalled). Does not wait.
+     */
+    public void terminate() {
+        signal(ProcessHandle::destroy);
+    }
+
+    private void signal(Consumer<ProcessHandle> how) {
+        long jvm = pid();
+        if (jvm < 0) {
+            throw new IllegalStateException("mounterd is not running:\n" + log());
+        }
+        ProcessHandle.of(jvm).ifPresent(how);
+    }
+
+    /**
+     * Waits until mounterd has exited; returns how long that took, or throws
+     * IllegalStateException if it still runs after {@code limit}.
+     */
+    public Duration awaitExit(Duration limit) {
+        long start = System.nanoTime();
+        try {
+            if (!process.waitFor(limit.toMillis(), TimeUnit.MILLISECONDS)) {
+                throw new IllegalStateException("mounterd still runs after " + limit + ":\n" + log());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        }
+        return Duration.ofNanos(System.nanoTime() - start);
+    }
+
+    /** The state directory as this (root namespace) JVM reaches it: through the container's root. */
+    public Path stateDirFromOutside() {
+        return container.hostView(STATE_DIR);
     }
 
     public String log() {

@@ -1,0 +1,91 @@
+package io.mounter.linux;
+
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * /proc/PID/mountinfo (proc(5)) parsed into lines, with the kernel's octal escapes
+ * ({@code \040} for a space, {@code \011} tab, {@code \012} newline, {@code \134}
+ * backslash) decoded. Mount points are relative to the root of the process that opened
+ * the file.
+ */
+public final class MountInfo {
+    private MountInfo() {
+    }
+
+    /**
+     * One mount. {@code fstype} is as the kernel shows it: a FUSE mount with a subtype
+     * reads {@code fuse.SUBTYPE}; {@code source} is "none" for a mount without one.
+     */
+    public record Entry(int id, int parentId, DeviceNumber device, String root, String mountPoint,
+                        String fstype, String source) {
+    }
+
+    /**
+     * Parses mountinfo text, line by line.
+     *
+     * @throws IllegalArgumentException naming the first line that is not mountinfo
+     */
+    public static List<Entry> parse(String text) {
+        List<Entry> entries = new ArrayList<>();
+        for (String line : text.split("\n")) {
+            if (!line.isBlank()) {
+                entries.add(parseLine(line));
+            }
+        }
+        return entries;
+    }
+
+    // 36 35 98:0 /mnt1 /mnt2 rw,noatime master:1 - ext3 /dev/root rw,errors=continue
+    // The optional fields before " - " vary in number; nothing else holds a bare "-" field.
+    private static Entry parseLine(String line) {
+        String[] fields = line.split(" ");
+        int separator = -1;
+        for (int i = 6; i < fields.length; i++) {
+            if (fields[i].equals("-")) {
+                separator = i;
+                break;
+            }
+        }
+        if (separator < 0 || fields.length < separator + 3) {
+            throw new IllegalArgumentException("not a mountinfo line: " + line);
+        }
+        try {
+            String[] device = fields[2].split(":");
+            if (device.length != 2) {
+                throw new IllegalArgumentException("not a mountinfo line (device): " + line);
+            }
+            return new Entry(Integer.parseInt(fields[0]), Integer.parseInt(fields[1]),
+                    new DeviceNumber(Integer.parseInt(device[0]), Integer.parseInt(device[1])),
+                    unescape(fields[3]), unescape(fields[4]), unescape(fields[separator + 1]),
+                    unescape(fields[separator + 2]));
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("not a mountinfo line: " + line, e);
+        }
+    }
+
+    /** Decodes {@code \ooo} escapes; a backslash not followed by three octal digits stays. */
+    static String unescape(String field) {
+        if (field.indexOf('\\') < 0) {
+            return field;
+        }
+        ByteArrayOutputStream out = new ByteArrayOutputStream(field.length());
+        byte[] bytes = field.getBytes(StandardCharsets.UTF_8);
+        for (int i = 0; i < bytes.length; i++) {
+            if (bytes[i] == '\\' && i + 3 < bytes.length && isOctal(bytes[i + 1]) && isOctal(bytes[i + 2])
+                    && isOctal(bytes[i + 3])) {
+                out.write((bytes[i + 1] - '0') * 64 + (bytes[i + 2] - '0') * 8 + (bytes[i + 3] - '0'));
+                i += 3;
+            } else {
+                out.write(bytes[i]);
+            }
+        }
+        return out.toString(StandardCharsets.UTF_8);
+    }
+
+    private static boolean isOctal(byte b) {
+        return b >= '0' && b <= '7';
+    }
+}

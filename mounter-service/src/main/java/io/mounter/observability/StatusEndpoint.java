@@ -1,0 +1,215 @@
+package io.mounter.observability;
+
+import io.mounter.server.Health;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.UnpooledByteBufAllocator;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.ServerChannel;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollEventLoopGroup;
+import io.netty.channel.epoll.EpollServerDomainSocketChannel;
+import io.netty.channel.nio.NioEventLoopGroup;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.channel.unix.DomainSocketAddress;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.timeout.ReadTimeoutHandler;
+import io.netty.util.concurrent.FastThreadLocalThread;
+import java.io.IOException;
+import java.net.SocketAddress;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFileAttributes;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The status endpoint: HTTP/1.1 with {@code /healthz} and {@code /metrics}, served by one
+ * Netty event loop thread. {@link #start} is called by mounterd's main thread, so that
+ * thread, and anything it starts, lives in the container's own mount namespace; the
+ * connection workers pinned in the host's never touch Netty.
+ *
+ * <p>TCP uses Netty's NIO transport (no native library), a unix socket its epoll one.
+ * Requests are small and rare: heap buffers, no pooling, a handful of connections.
+ */
+public final class StatusEndpoint implements AutoCloseable {
+    /** Connections at once: a scraper, a probe, a person with curl. More are closed at once. */
+    static final int MAX_CONNECTIONS = 16;
+    private static final int IDLE_SECONDS = 30;
+    private static final int MAX_REQUEST_BYTES = 8192;
+    private static final String NETTY_MACHINE_ID = "io.netty.machineId";
+
+    private final EventLoopGroup group;
+    private final Channel channel;
+    private final Path socketFile;
+    private final AtomicBoolean closed = new AtomicBoolean();
+
+    private StatusEndpoint(EventLoopGroup group, Channel channel, Path socketFile) {
+        this.group = group;
+        this.channel = channel;
+        this.socketFile = socketFile;
+    }
+
+    /**
+     * Listens at {@code address}; for {@link HttpListenAddress.Off} returns an endpoint that
+     * serves nothing. A stale unix socket file is replaced; a live one, or a file that is not
+     * a socket, is left alone and stops the start.
+     *
+     * @throws IOException if the address cannot be bound (in use, no epoll for a unix socket)
+     */
+    public static StatusEndpoint start(HttpListenAddress address, MounterMetrics metrics, Health health)
+            throws IOException {
+        if (address instanceof HttpListenAddress.Off) {
+            return new StatusEndpoint(null, null, null);
+        }
+        // Netty stamps channel ids with a MAC address, found by walking the network
+        // interfaces, and warns when there is only lo. The ids mean nothing here: skip it.
+        if (System.getProperty(NETTY_MACHINE_ID) == null) {
+            System.setProperty(NETTY_MACHINE_ID, "02:00:00:00:00:01");
+        }
+        Transport transport = transport(address);
+        ByteBufAllocator heap = new UnpooledByteBufAllocator(false);
+        ServerBootstrap bootstrap = new ServerBootstrap()
+                .group(transport.group())
+                .channel(transport.channelType())
+                .option(ChannelOption.ALLOCATOR, heap)
+                .childOption(ChannelOption.ALLOCATOR, heap)
+                .childHandler(pipeline(new StatusPages(metrics, health)));
+        if (transport.socketFile() == null) {
+            bootstrap.option(ChannelOption.SO_REUSEADDR, true);
+        }
+        try {
+            Channel channel = bootstrap.bind(transport.address()).sync().channel();
+            if (transport.socketFile() != null) {
+                Files.setPosixFilePermissions(transport.socketFile(), PosixFilePermissions.fromString("rw-------"));
+            }
+            return new StatusEndpoint(transport.group(), channel, transport.socketFile());
+        } catch (Exception e) {
+            transport.group().shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+            if (e instanceof InterruptedException) {
+                Thread.currentThread().interrupt();
+            }
+            throw new IOException("cannot serve HTTP on " + address + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The event loop, channel type and address for one kind of listen address. */
+    private record Transport(EventLoopGroup group, Class<? extends ServerChannel> channelType, SocketAddress address,
+                             Path socketFile) {
+    }
+
+    private static Transport transport(HttpListenAddress address) throws IOException {
+        ThreadFactory threads = runnable -> {
+            Thread thread = new FastThreadLocalThread(runnable, "http");
+            thread.setDaemon(true);
+            return thread;
+        };
+        if (address instanceof HttpListenAddress.Unix unix) {
+            if (!Epoll.isAvailable()) {
+                throw new IOException("cannot serve HTTP on " + address + ": Netty's epoll transport is unavailable ("
+                        + Epoll.unavailabilityCause() + "); use a loopback HOST:PORT");
+            }
+            replaceStaleSocket(unix.path());
+            return new Transport(new EpollEventLoopGroup(1, threads), EpollServerDomainSocketChannel.class,
+                    new DomainSocketAddress(unix.path().toString()), unix.path());
+        }
+        return new Transport(new NioEventLoopGroup(1, threads), NioServerSocketChannel.class,
+                ((HttpListenAddress.Tcp) address).address(), null);
+    }
+
+    private static ChannelInitializer<Channel> pipeline(StatusPages pages) {
+        AtomicInteger open = new AtomicInteger();
+        return new ChannelInitializer<>() {
+            @Override
+            protected void initChannel(Channel child) {
+                child.pipeline().addLast(new ConnectionLimit(open),
+                        new ReadTimeoutHandler(IDLE_SECONDS, TimeUnit.SECONDS),
+                        new HttpServerCodec(),
+                        new HttpObjectAggregator(MAX_REQUEST_BYTES),
+                        new StatusHandler(pages));
+            }
+        };
+    }
+
+    /** The bound address (a TCP port chosen for port 0); null when off. */
+    public SocketAddress localAddress() {
+        return channel == null ? null : channel.localAddress();
+    }
+
+    /** Stops listening, closes the connections, ends the thread, removes a unix socket file; once. */
+    @Override
+    public void close() {
+        if (group == null || !closed.compareAndSet(false, true)) {
+            return;
+        }
+        channel.close().syncUninterruptibly();
+        group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+        if (socketFile != null) {
+            try {
+                Files.deleteIfExists(socketFile);
+            } catch (IOException ignored) {
+                // best effort; a stale socket is replaced at the next start
+            }
+        }
+    }
+
+    private static void replaceStaleSocket(Path path) throws IOException {
+        Files.createDirectories(path.toAbsolutePath().getParent());
+        if (!Files.exists(path, LinkOption.NOFOLLOW_LINKS)) {
+            return;
+        }
+        if (!Files.readAttributes(path, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS).isOther()) {
+            throw new IOException(path + " exists and is not a socket; refusing to replace it");
+        }
+        if (isLive(path)) {
+            throw new IOException("something listens on " + path + " already");
+        }
+        Files.delete(path);
+    }
+
+    private static boolean isLive(Path path) {
+        try (SocketChannel probe = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+            probe.connect(UnixDomainSocketAddress.of(path));
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /** Closes a connection beyond {@link #MAX_CONNECTIONS} as soon as it opens. */
+    private static final class ConnectionLimit extends ChannelInboundHandlerAdapter {
+        private final AtomicInteger open;
+
+        ConnectionLimit(AtomicInteger open) {
+            this.open = open;
+        }
+
+        @Override
+        public void channelActive(ChannelHandlerContext ctx) throws Exception {
+            if (open.incrementAndGet() > MAX_CONNECTIONS) {
+                ctx.close();
+                return;
+            }
+            super.channelActive(ctx);
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+            open.decrementAndGet();
+            super.channelInactive(ctx);
+        }
+    }
+}
