@@ -1,12 +1,8 @@
 package io.mounter.server;
 
 import io.mounter.linux.NamespacePinning;
-import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.FutureTask;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
@@ -18,9 +14,7 @@ import java.util.concurrent.atomic.AtomicReference;
  * the pinned thread's rules: no threads, no processes, no paths of mounterd's own view.
  */
 public final class PinnedThread implements AutoCloseable {
-    private static final FutureTask<Void> STOP = new FutureTask<>(() -> null);
-
-    private final BlockingQueue<FutureTask<?>> tasks = new LinkedBlockingQueue<>();
+    private final TaskQueue tasks = new TaskQueue();
     private final Thread thread;
 
     private PinnedThread(String name, int namespaceFd, Runnable warmUp, CountDownLatch ready,
@@ -35,7 +29,7 @@ public final class PinnedThread implements AutoCloseable {
             } finally {
                 ready.countDown();
             }
-            runTasks();
+            tasks.runUntilStopped();
         }, name);
         thread.setDaemon(true);
     }
@@ -68,47 +62,17 @@ public final class PinnedThread implements AutoCloseable {
         return pinned;
     }
 
-    private void runTasks() {
-        while (true) {
-            FutureTask<?> task;
-            try {
-                task = tasks.take();
-            } catch (InterruptedException e) {
-                return;
-            }
-            if (task == STOP) {
-                return;
-            }
-            task.run();
-        }
-    }
-
     /**
      * Runs {@code task} on the pinned thread and waits for it. Unchecked exceptions of the
      * task are rethrown as they are, checked ones wrapped in IllegalStateException.
      */
     public <T> T call(Callable<T> task) {
-        FutureTask<T> future = new FutureTask<>(task);
-        tasks.add(future);
-        try {
-            return future.get();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while waiting for " + thread.getName(), e);
-        } catch (ExecutionException e) {
-            if (e.getCause() instanceof RuntimeException runtime) {
-                throw runtime;
-            }
-            if (e.getCause() instanceof Error error) {
-                throw error;
-            }
-            throw new IllegalStateException(e.getCause());
-        }
+        return tasks.call(task, thread.getName());
     }
 
     /** Lets the thread end after the tasks already queued. */
     @Override
     public void close() {
-        tasks.add(STOP);
+        tasks.stop(1);
     }
 }
