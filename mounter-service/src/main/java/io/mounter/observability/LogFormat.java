@@ -3,10 +3,10 @@ package io.mounter.observability;
 import java.util.Locale;
 
 /**
- * Chooses the log format, json or text, before logback starts. logback.xml includes
- * {@code logback-${mounter.log.format}.xml}; this sets that system property from, in order,
- * {@code -Dmounter.log.format}, the environment's {@code MOUNTER_LOG_FORMAT}, and the
- * program's default. Without this call logback.xml falls back to the environment, then text.
+ * Chooses the log format, json or text, before logback starts: sets the system property
+ * {@link LogSetup} reads from, in order, {@code -Dmounter.log.format}, the environment's
+ * {@code MOUNTER_LOG_FORMAT}, and the program's default. Without this call LogSetup falls
+ * back to the environment, then text.
  */
 public final class LogFormat {
     public static final String PROPERTY = "mounter.log.format";

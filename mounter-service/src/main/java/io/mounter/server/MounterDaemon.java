@@ -17,7 +17,6 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
@@ -93,6 +92,8 @@ public final class MounterDaemon implements Callable<Integer> {
         MounterMetrics metrics = new MounterMetrics(table::size, health);
         MountEvents events = metrics;
         Files.createDirectories(stateDir);
+        // Born here, outside the host namespace: the endpoint's threads live in the container's.
+        StatusEndpoint.Starting httpStart = StatusEndpoint.startInBackground(httpListen, metrics, health);
         NamespacePinning.openClassPath();
         int hostNamespace;
         try {
@@ -100,15 +101,7 @@ public final class MounterDaemon implements Callable<Integer> {
         } catch (SyscallException e) {
             System.err.println("mounterd: cannot open the host mount namespace " + hostMountNamespace + ": "
                     + e.getMessage());
-            return 1;
-        }
-        // Netty's thread is born here, on the main thread, outside the host namespace.
-        StatusEndpoint http;
-        try {
-            http = StatusEndpoint.start(httpListen, metrics, health);
-        } catch (IOException e) {
-            System.err.println("mounterd: " + e.getMessage());
-            Syscalls.close(hostNamespace);
+            httpStart.close();
             return 1;
         }
         SeqpacketSocket listener;
@@ -117,7 +110,7 @@ public final class MounterDaemon implements Callable<Integer> {
         } catch (IOException e) {
             System.err.println("mounterd: refusing to start: " + e.getMessage());
             Syscalls.close(hostNamespace);
-            http.close();
+            httpStart.close();
             return 1;
         }
         int requests = maxRequests != null ? maxRequests : Math.max(1, maxConnections - 2);
@@ -140,30 +133,40 @@ public final class MounterDaemon implements Callable<Integer> {
             HostMounter.warmUp();
         });
         TableKeeper keeper;
-        AtomicBoolean startFailed = new AtomicBoolean();
         try {
             // the table is rebuilt before anything is served; the keeper's threads, like
             // the pinned one it detaches dead mounts on, are born here on the main thread
             PinnedThread hostTask = PinnedThread.start("host-task", hostNamespace, () -> { });
             keeper = TableKeeper.start(new TableKeeper.Parts(stateDir, table, policy, hostTask, mounter,
                     Path.of("/proc"), health, events, Clock.systemUTC()));
+        } catch (SyscallException e) {
+            System.err.println("mounterd: cannot enter the host mount namespace " + hostMountNamespace + ": "
+                    + e.getMessage());
+            Syscalls.close(hostNamespace);
+            abandon(listener, httpStart);
+            return 1;
+        }
+        try {
+            httpStart.await();
+        } catch (IOException e) {
+            System.err.println("mounterd: " + e.getMessage());
+            Syscalls.close(hostNamespace);
+            keeper.stop();
+            abandon(listener, httpStart);
+            return 1;
+        }
+        try {
             // before serving: a SIGTERM that comes as soon as the first request is answered
             // must find the hook (else the JVM exits without saving or removing the socket)
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-                if (!startFailed.get()) {
-                    stop(server, listener, keeper);
-                    http.close();
-                }
+                stop(server, listener, keeper);
+                httpStart.close();
             }, "shutdown"));
             server.start();
         } catch (SyscallException e) {
-            startFailed.set(true);
             System.err.println("mounterd: cannot enter the host mount namespace " + hostMountNamespace + ": "
                     + e.getMessage());
-            listener.close();
-            SocketPath.remove(socket);
-            http.close();
-            return 1;
+            return 1; // the hook saves the state and removes the socket
         } finally {
             Syscalls.close(hostNamespace);
         }
@@ -173,6 +176,13 @@ public final class MounterDaemon implements Callable<Integer> {
                 .addKeyValue("uids", policy.uids()).log();
         server.awaitTermination();
         return 0;
+    }
+
+    /** A start that failed after the socket was bound: nothing was served. */
+    private void abandon(SeqpacketSocket listener, StatusEndpoint.Starting httpStart) {
+        listener.close();
+        SocketPath.remove(socket);
+        httpStart.close();
     }
 
     /**

@@ -87,16 +87,50 @@ public final class RequestHandler {
         this.gate = gate;
     }
 
+    /** Handles one request and records it (metrics, log line); returns the reply. */
     public byte[] handle(ReceivedMessage message, PeerCredentials peer) {
+        Handled handled = process(message, peer);
+        handled.record();
+        return handled.reply();
+    }
+
+    /**
+     * Handles one request; the caller sends the reply, then calls {@link Handled#record}.
+     * Encoding and writing the log line take about as long as the mount itself, so they
+     * come after the client has its answer.
+     */
+    public Handled process(ReceivedMessage message, PeerCredentials peer) {
         long start = System.nanoTime();
         Outcome outcome = new Outcome();
         byte[] reply = gate.admit(message.payload(), () -> dispatch(message, peer, outcome));
-        long nanos = System.nanoTime() - start;
-        String operation = operationName(reply);
-        int status = statusOf(reply);
-        observer.observe(operation, status, nanos);
-        logRequest(outcome, operation, status, nanos, peer);
-        return reply;
+        return new Handled(reply, outcome, System.nanoTime() - start, peer);
+    }
+
+    /** A handled request: its reply, and what its metrics and log line need. */
+    public final class Handled {
+        private final byte[] reply;
+        private final Outcome outcome;
+        private final long nanos;
+        private final PeerCredentials peer;
+
+        private Handled(byte[] reply, Outcome outcome, long nanos, PeerCredentials peer) {
+            this.reply = reply;
+            this.outcome = outcome;
+            this.nanos = nanos;
+            this.peer = peer;
+        }
+
+        public byte[] reply() {
+            return reply;
+        }
+
+        /** Counts the request in the metrics and writes its log line (duration: receipt to reply). */
+        public void record() {
+            String operation = operationName(reply);
+            int status = statusOf(reply);
+            observer.observe(operation, status, nanos);
+            logRequest(outcome, operation, status, nanos, peer);
+        }
     }
 
     /** What the log line of a request needs besides the reply. */

@@ -153,13 +153,17 @@ public final class SocketServer implements AutoCloseable {
                 if (message.isEndOfStream()) {
                     return;
                 }
-                byte[] reply;
+                RequestHandler.Handled handled;
                 try {
-                    reply = handler.handle(message, peer);
+                    handled = handler.process(message, peer);
                 } finally {
                     message.closeDescriptors();
                 }
-                connection.send(reply, -1);
+                try {
+                    connection.send(handled.reply(), -1);
+                } finally {
+                    handled.record(); // after the reply: the client does not wait for the log line
+                }
             }
         } catch (SyscallException e) {
             log.debug("connection ended: {}", e.getMessage());

@@ -10,11 +10,9 @@ import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.LoggerContext;
 import ch.qos.logback.classic.encoder.JsonEncoder;
 import ch.qos.logback.classic.encoder.PatternLayoutEncoder;
-import ch.qos.logback.classic.joran.JoranConfigurator;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.ConsoleAppender;
 import ch.qos.logback.core.encoder.Encoder;
-import ch.qos.logback.core.joran.spi.JoranException;
 import ch.qos.logback.core.read.ListAppender;
 import ch.qos.logback.core.status.Status;
 import ch.qos.logback.core.status.StatusUtil;
@@ -23,7 +21,7 @@ import io.mounter.linux.Errno;
 import io.mounter.linux.PeerCredentials;
 import io.mounter.linux.ReceivedMessage;
 import io.mounter.linux.SyscallException;
-import io.mounter.observability.LogFormat;
+import io.mounter.observability.LogSetup;
 import io.mounter.policy.MountPolicy;
 import io.mounter.protocol.MessageCodec;
 import io.mounter.protocol.Request;
@@ -41,7 +39,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The request log as an operator reads it: one line per request, through the shipped
- * logback configuration's encoders (JSON for mounterd, text for mounterctl), with named
+ * logging set-up's encoders (JSON for mounterd, text for mounterctl), with named
  * fields and no credentials.
  */
 class RequestLogTest {
@@ -182,16 +180,13 @@ class RequestLogTest {
         return fields;
     }
 
-    /** Encodes with the encoder the shipped logback.xml sets up for {@code format}. */
-    private static String encode(String format, ILoggingEvent event) throws JoranException, IOException {
+    /** Encodes with the encoder mounter's logging set-up ({@link LogSetup}) installs for {@code format}. */
+    private static String encode(String format, ILoggingEvent event) {
         LoggerContext context = new LoggerContext();
         try {
-            context.putProperty(LogFormat.PROPERTY, format);
-            JoranConfigurator configurator = new JoranConfigurator();
-            configurator.setContext(context);
-            configurator.doConfigure(RequestLogTest.class.getResource("/logback.xml"));
+            LogSetup.install(context, format, null);
             assertTrue(new StatusUtil(context).getHighestLevel(0) < Status.WARN,
-                    () -> "logback.xml configures cleanly: " + context.getStatusManager().getCopyOfStatusList());
+                    () -> "the logging set-up configures cleanly: " + context.getStatusManager().getCopyOfStatusList());
             ConsoleAppender<ILoggingEvent> appender = (ConsoleAppender<ILoggingEvent>)
                     context.getLogger(Logger.ROOT_LOGGER_NAME).getAppender("STDERR");
             Encoder<ILoggingEvent> encoder = appender.getEncoder();

@@ -50,7 +50,18 @@ public final class MountBenchmark {
     record Startup(String way, double readyMs, double idleRssMib, double loadedRssMib, int starts) {
     }
 
+    /**
+     * {@code [OUTPUT]} runs every part and writes the document to OUTPUT (docs/benchmarks.md);
+     * {@code --only PART} (latency, throughput, data, startup) runs one part and prints its
+     * table only, for a quick look while tuning.
+     */
     public static void main(String[] args) throws IOException {
+        if (args.length == 2 && args[0].equals("--only")) {
+            try (MounterNode mounter = MounterNode.start(List.of("--allow-fstype", "tmpfs"))) {
+                System.out.print(part(mounter, args[1]));
+            }
+            return;
+        }
         Path output = Path.of(args.length > 0 ? args[0] : "docs/benchmarks.md");
         String document;
         try (MounterNode mounter = MounterNode.start(List.of("--allow-fstype", "tmpfs"))) {
@@ -61,26 +72,52 @@ public final class MountBenchmark {
         System.out.println("written to " + output);
     }
 
+    private static String part(MounterNode mounter, String name) {
+        return switch (name) {
+            case "latency" -> latencyTable(latencies(mounter));
+            case "throughput" -> throughputTable(throughputs(mounter));
+            case "data" -> DataPathBenchmark.table(reads(mounter));
+            case "startup" -> {
+                AppCdsTraining.train(mounter);
+                yield startupTable(startups(mounter, startupWays()));
+            }
+            default -> throw new IllegalArgumentException("no part " + name
+                    + "; the parts are latency, throughput, data, startup");
+        };
+    }
+
     private static String measure(MounterNode mounter) throws IOException {
         System.out.println("training the AppCDS archives");
         AppCdsTraining.train(mounter);
         System.out.println("start-up, with and without AppCDS");
+        List<Startup> startups = startups(mounter, startupWays());
+        System.out.println("latency of one pair");
+        List<Latency> latencies = latencies(mounter);
+        System.out.println("throughput");
+        List<Throughput> throughputs = throughputs(mounter);
+        System.out.println("data path");
+        return document(latencies, throughputs, reads(mounter), startups);
+    }
+
+    private static Map<String, Map<String, String>> startupWays() {
         Map<String, Map<String, String>> ways = new LinkedHashMap<>();
         ways.put("untuned flags, no AppCDS", Map.of("MOUNTER_JAVA_OPTS", UNTUNED_JAVA_OPTS, "MOUNTER_CDS_ARCHIVE", ""));
         ways.put("launcher flags, no AppCDS", Map.of("MOUNTER_CDS_ARCHIVE", ""));
         ways.put("launcher flags + AppCDS (lib/mounterd.jsa)", Map.of()); // the last: the aims read it
-        List<Startup> startups = startups(mounter, ways);
-        System.out.println("latency of one pair");
-        List<Latency> latencies = latencies(mounter);
-        System.out.println("throughput");
+        return ways;
+    }
+
+    private static List<Throughput> throughputs(MounterNode mounter) {
         List<Throughput> throughputs = new ArrayList<>();
         for (int clients : CLIENTS) {
             throughputs.add(throughput(mounter, clients));
         }
-        System.out.println("data path");
+        return throughputs;
+    }
+
+    private static List<DataPathBenchmark.Figures> reads(MounterNode mounter) {
         DataPathBenchmark data = new DataPathBenchmark(mounter);
-        List<DataPathBenchmark.Figures> reads = List.of(data.bindfs(), data.glusterfs());
-        return document(latencies, throughputs, reads, startups);
+        return List.of(data.bindfs(), data.glusterfs());
     }
 
     // ---- one pair ----------------------------------------------------------------------------
