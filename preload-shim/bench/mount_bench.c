@@ -8,11 +8,14 @@
  *                                         (created) until SECONDS pass; EAGAIN (mounterd's
  *                                         bound on requests in flight) is retried and counted
  *   mount-bench read FILE                 reads FILE once in 1 MiB blocks
+ *   mount-bench read-pair A B             reads A and B once each, in turns of 16 MiB (1 MiB
+ *                                         blocks), which goes first alternating, and times each
+ *                                         file's turns apart: both see the same load
  *   mount-bench swap A B SECONDS          exchanges A and B (renameat2 RENAME_EXCHANGE) in a
  *                                         tight loop until SIGTERM or SECONDS pass
  * call and nsenter print "pairs=N median_us=M p99_us=P" (the first tenth of the pairs warm up
  * unmeasured); parallel "clients=N seconds=S pairs=P pairs_per_s=R eagain=E errors=F"; read
- * "bytes=N seconds=S mib_per_s=R"; swap "swaps=N". */
+ * "bytes=N seconds=S mib_per_s=R"; read-pair "a_mib_per_s=R b_mib_per_s=R"; swap "swaps=N". */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -204,6 +207,58 @@ static int read_file(const char *path)
     return 0;
 }
 
+/* One file of a read-pair: its descriptor, bytes read and time spent so far. */
+struct paired_file {
+    const char *path;
+    int fd;
+    long long bytes;
+    double seconds;
+    int done;
+};
+
+/* Reads up to 16 MiB of FILE; 0, or -1 on a read error. */
+static int read_turn(struct paired_file *file)
+{
+    static char block[1 << 20];
+    double start = now_us();
+    for (int i = 0; i < 16 && !file->done; i++) {
+        ssize_t n = read(file->fd, block, sizeof block);
+        if (n < 0) {
+            fprintf(stderr, "mount-bench: read %s: %s\n", file->path, strerror(errno));
+            return -1;
+        }
+        file->bytes += n;
+        file->done = n == 0;
+    }
+    file->seconds += (now_us() - start) / 1e6;
+    return 0;
+}
+
+static int read_pair(const char *a, const char *b)
+{
+    struct paired_file files[2] = {{.path = a}, {.path = b}};
+    int status = 0;
+    for (int i = 0; i < 2; i++) {
+        files[i].fd = open(files[i].path, O_RDONLY | O_CLOEXEC);
+        if (files[i].fd < 0) {
+            fprintf(stderr, "mount-bench: open %s: %s\n", files[i].path, strerror(errno));
+            status = 1;
+        }
+    }
+    for (int turn = 0; status == 0 && !(files[0].done && files[1].done); turn++) {
+        struct paired_file *first = &files[turn % 2], *second = &files[1 - turn % 2];
+        if (read_turn(first) != 0 || read_turn(second) != 0)
+            status = 1;
+    }
+    for (int i = 0; i < 2; i++)
+        if (files[i].fd >= 0)
+            close(files[i].fd);
+    if (status == 0)
+        printf("a_bytes=%lld b_bytes=%lld a_mib_per_s=%.1f b_mib_per_s=%.1f\n", files[0].bytes, files[1].bytes,
+               files[0].bytes / 1048576.0 / files[0].seconds, files[1].bytes / 1048576.0 / files[1].seconds);
+    return status;
+}
+
 static volatile sig_atomic_t stop;
 
 static void on_term(int sig)
@@ -241,9 +296,11 @@ int main(int argc, char **argv)
         return parallel(atoi(argv[2]), atof(argv[3]), argv[4]);
     if (strcmp(mode, "read") == 0 && argc == 3)
         return read_file(argv[2]);
+    if (strcmp(mode, "read-pair") == 0 && argc == 4)
+        return read_pair(argv[2], argv[3]);
     if (strcmp(mode, "swap") == 0 && argc == 5)
         return swap(argv[2], argv[3], atof(argv[4]));
     fprintf(stderr, "usage: mount-bench call COUNT TARGET | nsenter COUNT TARGET PID\n"
-                    "       | parallel CLIENTS SECONDS DIR | read FILE | swap A B SECONDS\n");
+                    "       | parallel CLIENTS SECONDS DIR | read FILE | read-pair A B | swap A B SECONDS\n");
     return 2;
 }

@@ -8,26 +8,30 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Reads one 256 MiB file through a FUSE mount that mounterd made (helper and daemon in the
+ * Reads 256 MiB files through a FUSE mount that mounterd made (helper and daemon in the
  * mount container, the mount in the host namespace) and through the same filesystem mounted
  * natively in the host namespace, for bindfs and glusterfs. mounterd is not on the data
  * path, so the two should read alike.
  *
  * <p>Method: the page cache cannot be dropped without writing /proc/sys/vm/drop_caches,
- * which a benchmark here must not. So the backing file (bindfs' source, gluster's brick) is
- * written once and stays in the page cache for both sides alike; each round mounts afresh
- * (a new FUSE connection has nothing cached), reads the file once in 1 MiB blocks with
- * {@code mount-bench read} on the host, and unmounts. After a warm-up round of each, rounds
- * alternate between the two ways, which one goes first alternating too; medians and ranges
- * are reported.
+ * which a benchmark here must not. So the backing files (bindfs' source, gluster's brick)
+ * are written once and stay in the page cache for both sides alike. Each round mounts both
+ * ways afresh (a new FUSE connection has nothing cached) and reads {@value #FILES} files once
+ * each through both mounts with {@code mount-bench read-pair} on the host: 16 MiB through
+ * one, then 16 MiB through the other, in 1 MiB blocks, which goes first alternating, each
+ * side's turns timed apart. Other load on this shared machine moves a single read by tens of
+ * percent and drifts over a run; reads interleaved this finely see the same load. The ratio
+ * reported is the median of all pairs' ratios. A warm-up round goes first, unmeasured.
  */
 final class DataPathBenchmark {
     static final int FILE_MIB = 256;
-    private static final int ROUNDS = 11;
-    private static final Pattern READ = Pattern.compile("bytes=(\\d+) seconds=([\\d.]+) mib_per_s=([\\d.]+)");
+    static final int FILES = 8;
+    static final int ROUNDS = 8;
+    private static final Pattern READ_PAIR = Pattern.compile(
+            "a_bytes=(\\d+) b_bytes=(\\d+) a_mib_per_s=([\\d.]+) b_mib_per_s=([\\d.]+)");
 
-    /** Medians, and all the rounds' rates sorted (MiB/s). */
-    record Figures(String filesystem, List<Double> forwarded, List<Double> natively) {
+    /** Every read's rate (MiB/s) each way and each pair's ratio forwarded/native, sorted. */
+    record Figures(String filesystem, List<Double> forwarded, List<Double> natively, List<Double> ratios) {
         double forwardedMibPerSecond() {
             return forwarded.get(forwarded.size() / 2);
         }
@@ -36,12 +40,13 @@ final class DataPathBenchmark {
             return natively.get(natively.size() / 2);
         }
 
+        /** The median of the pairs' ratios. */
         double ratio() {
-            return forwardedMibPerSecond() / nativeMibPerSecond();
+            return ratios.get(ratios.size() / 2);
         }
 
-        int rounds() {
-            return forwarded.size();
+        int pairs() {
+            return ratios.size();
         }
     }
 
@@ -60,8 +65,7 @@ final class DataPathBenchmark {
 
     Figures bindfs() {
         Path source = node.node().newDirectory("bindfs-data");
-        node.host().command(List.of("dd", "if=/dev/zero", "of=" + source.resolve("data"), "bs=1M",
-                "count=" + FILE_MIB, "status=none")).withTimeout(Duration.ofMinutes(2)).run();
+        writeFiles(source);
         return measure("bindfs",
                 target -> node.container().run("bindfs", source.toString(), target.toString()),
                 target -> node.host().run("bindfs", source.toString(), target.toString()));
@@ -72,8 +76,7 @@ final class DataPathBenchmark {
         Path writer = node.node().newVolumeDir("gluster-writer");
         node.host().run("mount", "-t", "glusterfs", volume.source(), writer.toString());
         try {
-            node.host().command(List.of("dd", "if=/dev/zero", "of=" + writer.resolve("data"), "bs=1M",
-                    "count=" + FILE_MIB, "status=none")).withTimeout(Duration.ofMinutes(5)).run();
+            writeFiles(writer);
         } finally {
             node.host().run("umount", writer.toString());
         }
@@ -82,39 +85,61 @@ final class DataPathBenchmark {
                 target -> node.host().run("mount", "-t", "glusterfs", volume.source(), target.toString()));
     }
 
-    /** A warm-up round of each way, then ROUNDS of each, which goes first alternating. */
+    private void writeFiles(Path dir) {
+        for (int i = 0; i < FILES; i++) {
+            node.host().command(List.of("dd", "if=/dev/zero", "of=" + dir.resolve("data" + i), "bs=1M",
+                    "count=" + FILE_MIB, "status=none")).withTimeout(Duration.ofMinutes(5)).run();
+        }
+    }
+
+    /** A warm-up round, then ROUNDS of FILES pairs of reads. */
     private Figures measure(String filesystem, Mounting forwarded, Mounting natively) {
         List<Double> forwardedRates = new ArrayList<>();
         List<Double> nativeRates = new ArrayList<>();
-        readOnce(filesystem + "-forwarded", forwarded);
-        readOnce(filesystem + "-native", natively);
-        for (int round = 0; round < ROUNDS; round++) {
-            if (round % 2 == 0) {
-                forwardedRates.add(readOnce(filesystem + "-forwarded", forwarded));
-                nativeRates.add(readOnce(filesystem + "-native", natively));
-            } else {
-                nativeRates.add(readOnce(filesystem + "-native", natively));
-                forwardedRates.add(readOnce(filesystem + "-forwarded", forwarded));
+        List<Double> ratios = new ArrayList<>();
+        for (int round = -1; round < ROUNDS; round++) {
+            Path viaMounterd = node.node().newVolumeDir(filesystem + "-forwarded");
+            Path nativeMount = node.node().newVolumeDir(filesystem + "-native");
+            forwarded.mount(viaMounterd);
+            try {
+                natively.mount(nativeMount);
+                try {
+                    for (int file = 0; file < FILES; file++) {
+                        double[] rates = readPair(viaMounterd, nativeMount, file, (round + file) % 2 == 0);
+                        if (round >= 0) {
+                            forwardedRates.add(rates[0]);
+                            nativeRates.add(rates[1]);
+                            ratios.add(rates[0] / rates[1]);
+                        }
+                    }
+                } finally {
+                    node.host().run("umount", nativeMount.toString());
+                }
+            } finally {
+                node.host().run("umount", viaMounterd.toString());
             }
         }
-        return new Figures(filesystem, sorted(forwardedRates), sorted(nativeRates));
+        return new Figures(filesystem, sorted(forwardedRates), sorted(nativeRates), sorted(ratios));
     }
 
-    /** Mounts afresh, reads the file once on the host, unmounts; MiB/s. */
-    private double readOnce(String name, Mounting mounting) {
-        Path target = node.node().newVolumeDir(name);
-        mounting.mount(target);
-        try {
-            String out = node.host().command(List.of(bench, "read", target.resolve("data").toString()))
-                    .withTimeout(Duration.ofMinutes(2)).run().stdout();
-            Matcher m = READ.matcher(out);
-            if (!m.find() || Long.parseLong(m.group(1)) != FILE_MIB * 1048576L) {
-                throw new IllegalStateException("unexpected output of mount-bench read: " + out);
-            }
-            return Double.parseDouble(m.group(3));
-        } finally {
-            node.host().run("umount", target.toString());
+    /**
+     * Reads file number {@code file} below both mounts once on the host, in turns
+     * ({@code mount-bench read-pair}); {MiB/s through mounterd's mount, MiB/s native}.
+     */
+    private double[] readPair(Path viaMounterd, Path nativeMount, int file, boolean forwardedFirst) {
+        String name = "data" + file;
+        Path a = (forwardedFirst ? viaMounterd : nativeMount).resolve(name);
+        Path b = (forwardedFirst ? nativeMount : viaMounterd).resolve(name);
+        Command read = node.host().command(List.of(bench, "read-pair", a.toString(), b.toString()));
+        String out = read.withTimeout(Duration.ofMinutes(2)).run().stdout();
+        Matcher m = READ_PAIR.matcher(out);
+        long expected = FILE_MIB * 1048576L;
+        if (!m.find() || Long.parseLong(m.group(1)) != expected || Long.parseLong(m.group(2)) != expected) {
+            throw new IllegalStateException("unexpected output of mount-bench read-pair: " + out);
         }
+        double first = Double.parseDouble(m.group(3));
+        double second = Double.parseDouble(m.group(4));
+        return forwardedFirst ? new double[] {first, second} : new double[] {second, first};
     }
 
     private static List<Double> sorted(List<Double> values) {
@@ -123,13 +148,15 @@ final class DataPathBenchmark {
 
     static String table(List<Figures> figures) {
         StringBuilder out = new StringBuilder();
-        out.append("| read of a 256 MiB file on the host | through mounterd's mount, median (range) MiB/s "
-                + "| native mount, median (range) MiB/s | ratio of medians | rounds |\n|---|---:|---:|---:|---:|\n");
+        out.append("| reading a " + FILE_MIB + " MiB file on the host | through mounterd's mount, median (range) MiB/s "
+                + "| native mount, median (range) MiB/s | ratio, median of pairs (range) | pairs |\n"
+                + "|---|---:|---:|---:|---:|\n");
         for (Figures f : figures) {
-            out.append(String.format("| %s | %.0f (%.0f-%.0f) | %.0f (%.0f-%.0f) | %.3f | %d |%n", f.filesystem(),
-                    f.forwardedMibPerSecond(), f.forwarded().get(0), f.forwarded().get(f.rounds() - 1),
-                    f.nativeMibPerSecond(), f.natively().get(0), f.natively().get(f.rounds() - 1), f.ratio(),
-                    f.rounds()));
+            int last = f.pairs() - 1;
+            out.append(String.format("| %s | %.0f (%.0f-%.0f) | %.0f (%.0f-%.0f) | %.3f (%.2f-%.2f) | %d |%n",
+                    f.filesystem(), f.forwardedMibPerSecond(), f.forwarded().get(0), f.forwarded().get(last),
+                    f.nativeMibPerSecond(), f.natively().get(0), f.natively().get(last), f.ratio(),
+                    f.ratios().get(0), f.ratios().get(last), f.pairs()));
         }
         return out.toString();
     }

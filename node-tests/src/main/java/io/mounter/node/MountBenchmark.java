@@ -298,18 +298,21 @@ public final class MountBenchmark {
                 ## The data path
 
                 mounterd only makes the mount; reads go from the kernel to the FUSE daemon in the mount
-                container as they would for a native mount. Each round mounts afresh, reads a 256 MiB
-                file once on the host in 1 MiB blocks (`mount-bench read`) and unmounts; rounds
-                alternate between a mount made through mounterd (the helper run in the container, the
-                shim forwarding its mount) and the same filesystem mounted natively in the host
-                namespace. The page cache cannot be dropped (that needs a write to
-                /proc/sys/vm/drop_caches), so the backing file (bindfs' source directory, gluster's
-                brick) stays cached for both alike, while each fresh FUSE connection starts with
-                nothing cached: the figures are the FUSE path, not the disk. After a warm-up round of
-                each way, %d rounds each, which way goes first alternating. In the runs made while
-                this benchmark was written (a 2-core machine shared with other work) the ratio of
-                medians moved between 0.94 and 1.09 from run to run, for either filesystem, and the
-                two ranges overlapped every time: the difference is noise, not mounterd.
+                container as they would for a native mount. Each round mounts both ways afresh: a
+                mount made through mounterd (the helper run in the container, the shim forwarding
+                its mount) and the same filesystem mounted natively in the host namespace. It then
+                reads %d files of 256 MiB once each through both mounts on the host (`mount-bench
+                read-pair`): 16 MiB through one mount, then 16 MiB through the other, in 1 MiB
+                blocks, which goes first alternating, each side's turns timed apart; then it
+                unmounts both. The page cache cannot be dropped (that needs a write to
+                /proc/sys/vm/drop_caches), so the backing files (bindfs' source directory,
+                gluster's brick) stay cached for both alike, while each fresh FUSE connection starts
+                with nothing cached: the figures are the FUSE path, not the disk. Other load on this
+                shared 2-core machine moves a single read by tens of percent and drifts over a run;
+                reads interleaved this finely see the same load. The ratio is the median of the
+                pairs' ratios. %d rounds after a warm-up round. Earlier forms of this benchmark (one
+                whole read after the other, the ratio of medians) moved between 0.94 and 1.09 from
+                run to run, for either filesystem.
 
                 %s
                 ## Start-up and memory
@@ -328,7 +331,7 @@ public final class MountBenchmark {
                 Machine: %d cores, kernel %s, %s. Other work on the machine during the run shows in the
                 figures; run it again on an idle machine for cleaner ones.
                 """.formatted(aims, latencyTable(latencies), THROUGHPUT_SECONDS, throughputTable(throughputs),
-                reads.get(0).rounds(), DataPathBenchmark.table(reads), IDLE.toSeconds(),
+                DataPathBenchmark.FILES, DataPathBenchmark.ROUNDS, DataPathBenchmark.table(reads), IDLE.toSeconds(),
                 startupTable(startups), Runtime.getRuntime().availableProcessors(), kernel, Instant.now());
     }
 
