@@ -162,7 +162,7 @@ public final class SocketServer implements AutoCloseable {
                 try {
                     connection.send(handled.reply(), -1);
                 } finally {
-                    handled.record(); // after the reply: the client does not wait for the log line
+                    handled.log(); // after the reply: the client does not wait for the log line
                 }
             }
         } catch (SyscallException e) {
