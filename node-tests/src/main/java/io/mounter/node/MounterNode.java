@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 
 /**
@@ -76,6 +77,15 @@ public final class MounterNode implements AutoCloseable {
 
     public synchronized Mounterd mounterd() {
         return mounterd;
+    }
+
+    /**
+     * Stops mounterd as kubelet stops the pod (SIGTERM) and waits up to 5 s for it to exit,
+     * for a test that changes the node before {@link #restartMounterd}.
+     */
+    public synchronized void stopMounterd() {
+        mounterd.terminate();
+        mounterd.awaitExit(Duration.ofSeconds(5));
     }
 
     /**

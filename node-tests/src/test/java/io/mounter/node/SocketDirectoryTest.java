@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
-import java.time.Duration;
 import org.junit.jupiter.api.Test;
 
 /** Whoever can write the socket's directory can replace the socket: mounterd will not start there. */
@@ -16,8 +15,7 @@ class SocketDirectoryTest {
     void aSocketDirectoryOthersCanWriteStopsTheStartWithAMessage() {
         Privileged.assume();
         try (MounterNode node = MounterNode.start()) {
-            node.mounterd().terminate();
-            node.mounterd().awaitExit(Duration.ofSeconds(5));
+            node.stopMounterd();
             node.container().run("chmod", "0777", "/run/mounter");
 
             IllegalStateException refused = assertThrows(IllegalStateException.class, node::restartMounterd);

@@ -19,8 +19,7 @@ class StateDiskFullTest {
     void mountsGoOnHealthSaysDegradedAndRecoversWhenSpaceIsBack() {
         Privileged.assume();
         try (MounterNode node = MounterNode.start()) {
-            node.mounterd().terminate();
-            node.mounterd().awaitExit(Duration.ofSeconds(5));
+            node.stopMounterd();
             // a small filesystem of the container's own over the state directory, filled up
             node.container().run("mount", "-t", "tmpfs", "-o", "size=32k", "mounter-state", Mounterd.STATE_DIR);
             CommandResult fill = node.container().exec("dd", "if=/dev/zero", "of=" + Mounterd.STATE_DIR + "/fill",

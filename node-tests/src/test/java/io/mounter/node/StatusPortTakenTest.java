@@ -31,8 +31,7 @@ class StatusPortTakenTest {
     void aTakenStatusPortStopsTheStartWithAMessageAndNoSocket() {
         Privileged.assume();
         try (MounterNode node = MounterNode.start()) {
-            node.mounterd().terminate();
-            node.mounterd().awaitExit(Duration.ofSeconds(5));
+            node.stopMounterd();
             Path squatterLog = node.node().logDir().resolve("squatter.log");
             Process squatter = node.container().start(List.of("python3", "-c", SQUATTER), Map.of(), squatterLog);
             try {
