@@ -356,9 +356,10 @@ public final class MountBenchmark {
 
                 A second mounterd started in the mount container through `dist/bin/mounterd` (nsenter,
                 the sh launcher, the JVM), the three ways taking turns: time until its first LIST is
-                answered, polled every millisecond; resident memory (VmRSS) after %d idle seconds, and again after 2,000 tmpfs
-                pairs. AppCDS: `AppCdsTraining` first starts mounterd, on a node of its own, with `MOUNTER_CDS_DUMP` (the
-                JVM's `-XX:ArchiveClassesAtExit`), sends it the requests of a node, and stops it with
+                answered, polled every millisecond; resident memory (VmRSS) after %d idle seconds,
+                and again after 2,000 tmpfs pairs. AppCDS: `AppCdsTraining` first starts mounterd,
+                on a node of its own, with `MOUNTER_CDS_DUMP` (the JVM's
+                `-XX:ArchiveClassesAtExit`), sends it the requests of a node, and stops it with
                 SIGTERM; the launcher then maps `dist/lib/mounterd.jsa` with `-Xshare:auto`, so a
                 stale archive (after a rebuild of the jars) costs one warning line, not the start.
                 picocli's classes are Java 5 class files, which CDS cannot archive, and jnr-ffi's
