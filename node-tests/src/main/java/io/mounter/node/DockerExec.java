@@ -9,8 +9,8 @@ import java.util.List;
 /**
  * The benchmark's {@code docker exec} row: a tmpfs mount+umount pair as two {@code docker
  * exec} calls into a container of the mount container's image, on the engine DOCKER_HOST
- * names. Measured only where that engine has the image (./run test's private engine builds
- * it); otherwise the row says why not.
+ * names. ./run bench starts a private engine and builds the image for it; run otherwise
+ * (no DOCKER_HOST, no image), the row says why it was not measured.
  */
 final class DockerExec {
     private static final String WAY = "docker exec CONTAINER mount, per call";
