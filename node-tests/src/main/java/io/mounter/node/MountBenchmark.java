@@ -27,7 +27,7 @@ public final class MountBenchmark {
     private static final int PAIRS = 2000;
     private static final int NSENTER_PAIRS = 200;
     /** Runs of each way, taking turns; the tables show the run with the middle median. */
-    private static final int LATENCY_RUNS = 3;
+    private static final int LATENCY_RUNS = 5;
     private static final int DOCKER_PAIRS = 20;
     private static final int[] CLIENTS = {1, 8, 32};
     private static final int THROUGHPUT_SECONDS = 5;
@@ -317,7 +317,7 @@ public final class MountBenchmark {
                 direct pair runs the same program inside the host namespace without the shim. The
                 nsenter pair starts `nsenter -t PID -m mount` and `... umount` as processes per call,
                 the usual alternative; `docker exec` the one a runtime offers. The first tenth of the
-                pairs warm up unmeasured. Each way runs three times, the ways taking turns (a single
+                pairs warm up unmeasured. Each way runs five times, the ways taking turns (a single
                 run moved by 15%% from one to the next here); the row is the run with the middle
                 median.
 
