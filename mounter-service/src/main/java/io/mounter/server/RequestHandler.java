@@ -96,8 +96,8 @@ public final class RequestHandler {
 
     /**
      * Handles one request and counts it in the metrics; the caller sends the reply, then
-     * calls {@link Handled#log}. Encoding and writing the log line take about a third as
-     * long as the mount itself, so they come after the client has its answer.
+     * calls {@link Handled#log}. Encoding and writing the log line cost about half as much
+     * as the mount itself, so they come after the client has its answer.
      */
     public Handled process(ReceivedMessage message, PeerCredentials peer) {
         long start = System.nanoTime();
