@@ -16,7 +16,6 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -154,7 +153,7 @@ class MountWatcherTest {
         startWatcher();
 
         host.change(List.of(shown(kept)));
-        awaitTrue(() -> table.size() == 1 && cleaned.size() == 1, "the unmounted record dropped and reported");
+        Await.until(() -> table.size() == 1 && cleaned.size() == 1, "the unmounted record dropped and reported");
         assertTrue(table.snapshot().get(0) == kept);
         assertEquals(List.of(POD + "unmounted: " + MountWatcher.UNMOUNTED_ON_HOST), cleaned);
         assertEquals(List.of(), detached, "nothing to detach: the host unmounted it");
@@ -170,14 +169,14 @@ class MountWatcherTest {
         holders.byConnection.put(60, List.of(pid));
         holders.byConnection.put(61, List.of(daemon()));
         startWatcher();
-        awaitTrue(() -> holders.scans.get() >= 1, "daemons looked up");
+        Await.until(() -> holders.scans.get() >= 1, "daemons looked up");
         Thread.sleep(GRACE.toMillis() * 2);
         assertEquals(List.of(), detached, "served mounts stay");
 
         long killed = System.nanoTime();
         holders.byConnection.remove(60);
         kill(pid);
-        awaitTrue(() -> detached.size() == 1, "detached");
+        Await.until(() -> detached.size() == 1, "detached");
         long millis = (System.nanoTime() - killed) / 1_000_000;
         assertEquals(List.of(POD + "a 0:60"), detached);
         assertEquals(List.of(POD + "a: " + MountWatcher.DAEMON_DIED), cleaned);
@@ -194,7 +193,7 @@ class MountWatcherTest {
         int child = daemon();
         holders.byConnection.put(70, List.of(parent, child));
         startWatcher();
-        awaitTrue(() -> holders.scans.get() >= 1, "daemons looked up");
+        Await.until(() -> holders.scans.get() >= 1, "daemons looked up");
 
         holders.byConnection.put(70, List.of(child));
         kill(parent); // a daemonizing parent exits; its forked child serves on
@@ -204,7 +203,7 @@ class MountWatcherTest {
 
         holders.byConnection.remove(70);
         kill(child);
-        awaitTrue(() -> detached.size() == 1, "detached once the last holder died");
+        Await.until(() -> detached.size() == 1, "detached once the last holder died");
     }
 
     @Test
@@ -216,7 +215,7 @@ class MountWatcherTest {
         startWatcher();
         Thread.sleep(GRACE.toMillis() / 2);
         assertEquals(List.of(), detached, "not before the grace: the daemon may not have forked yet");
-        awaitTrue(() -> detached.size() == 1, "detached");
+        Await.until(() -> detached.size() == 1, "detached");
         long millis = (System.nanoTime() - start) / 1_000_000;
         assertTrue(millis >= GRACE.toMillis(), "after " + millis + " ms");
         assertEquals(0, table.size());
@@ -230,7 +229,7 @@ class MountWatcherTest {
         int self = daemon(); // stands in for mounterd itself
         holders.byConnection.put(81, List.of(self));
         startWatcher(self);
-        awaitTrue(() -> detached.size() == 1, "detached though mounterd holds the descriptor");
+        Await.until(() -> detached.size() == 1, "detached though mounterd holds the descriptor");
     }
 
     @Test
@@ -253,7 +252,7 @@ class MountWatcherTest {
         host.change(List.of(shown(record)));
         holders.byConnection.put(90, List.of(daemon()));
         startWatcher();
-        awaitTrue(() -> holders.scans.get() >= 1, "daemons looked up");
+        Await.until(() -> holders.scans.get() >= 1, "daemons looked up");
 
         MountRecord claimed = table.claimNewest(POD + "a");
         host.change(List.of());
@@ -270,7 +269,7 @@ class MountWatcherTest {
         host.change(List.of(shown(record)));
         holders.byConnection.put(95, List.of(daemon()));
         startWatcher();
-        awaitTrue(() -> holders.scans.get() >= 1 && host.reads.get() >= 1, "first look");
+        Await.until(() -> holders.scans.get() >= 1 && host.reads.get() >= 1, "first look");
         Thread.sleep(200);
         int reads = host.reads.get();
         int scans = holders.scans.get();
@@ -284,20 +283,6 @@ class MountWatcherTest {
         holders.byConnection.put(96, List.of(daemon()));
         host.change(List.of(shown(record), shown(added)));
         table.add(added);
-        awaitTrue(() -> holders.scans.get() > scans && host.reads.get() > reads, "a change wakes it");
-    }
-
-    private static void awaitTrue(BooleanSupplier condition, String what) {
-        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("not within 10 s: " + what);
-            }
-            try {
-                Thread.sleep(5);
-            } catch (InterruptedException e) {
-                throw new AssertionError(e);
-            }
-        }
+        Await.until(() -> holders.scans.get() > scans && host.reads.get() > reads, "a change wakes it");
     }
 }

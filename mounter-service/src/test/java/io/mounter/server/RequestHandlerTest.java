@@ -189,16 +189,22 @@ class RequestHandlerTest {
                 table.snapshot());
     }
 
-    @Test
-    void aFuseMountWithDevFuseGetsTheLocalDescriptorNumber() {
+    /** A /dev/fuse descriptor, closed after the test; the test is skipped where none can be opened. */
+    private int openDevFuse() {
         int fuse;
         try {
             fuse = Syscalls.open("/dev/fuse", Syscalls.O_RDONLY | Syscalls.O_CLOEXEC);
         } catch (SyscallException e) {
             Assumptions.abort("cannot open /dev/fuse: " + e.getMessage());
-            return;
+            throw new AssertionError("unreachable", e);
         }
         opened.add(fuse);
+        return fuse;
+    }
+
+    @Test
+    void aFuseMountWithDevFuseGetsTheLocalDescriptorNumber() {
+        int fuse = openDevFuse();
 
         Reply reply = handle(sshfs(3), ROOT, fuse);
 
@@ -598,14 +604,7 @@ class RequestHandlerTest {
 
     @Test
     void aFuseMountThroughTheHandlerIsRecordedWithTheMountersDevice() {
-        int fuse;
-        try {
-            fuse = Syscalls.open("/dev/fuse", Syscalls.O_RDONLY | Syscalls.O_CLOEXEC);
-        } catch (SyscallException e) {
-            Assumptions.abort("cannot open /dev/fuse: " + e.getMessage());
-            return;
-        }
-        opened.add(fuse);
+        int fuse = openDevFuse();
         mounter.device = new DeviceNumber(0, 77);
         daemons.found = Map.of(77, 4444);
 

@@ -12,7 +12,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -88,7 +87,7 @@ class StateWriterTest {
             table.add(record(i));
         }
         table.remove(table.snapshot().get(0));
-        awaitTrue(() -> safeLoad().mounts().size() == 99, "all changes saved");
+        Await.until(() -> safeLoad().mounts().size() == 99, "all changes saved");
         int saves = store.saves.get() - before;
         assertTrue(saves >= 1 && saves <= 2, "100 changes within the coalescing window cost " + saves + " saves");
         assertEquals(table.snapshot(), store.load().mounts());
@@ -99,14 +98,14 @@ class StateWriterTest {
         start(Duration.ofMillis(5), Duration.ofMillis(100));
         store.full = true;
         table.add(record(1));
-        awaitTrue(() -> !health.isHealthy(), "degraded");
+        Await.until(() -> !health.isHealthy(), "degraded");
         assertTrue(health.summary().startsWith("degraded: state: cannot write "), health.summary());
         assertTrue(health.summary().contains("No space left on device"), health.summary());
         assertEquals(List.of(record(1)), table.snapshot(), "the table itself is untouched");
         assertEquals(List.of(), store.load().mounts(), "the old state stays on disk");
 
         store.full = false; // no further change: the retry alone must bring it back
-        awaitTrue(health::isHealthy, "healthy again");
+        Await.until(health::isHealthy, "healthy again");
         assertEquals(List.of(record(1)), store.load().mounts());
     }
 
@@ -134,20 +133,6 @@ class StateWriterTest {
             return store.load();
         } catch (IOException e) {
             throw new IllegalStateException(e);
-        }
-    }
-
-    private static void awaitTrue(BooleanSupplier condition, String what) {
-        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("not within 10 s: " + what);
-            }
-            try {
-                Thread.sleep(5);
-            } catch (InterruptedException e) {
-                throw new AssertionError(e);
-            }
         }
     }
 }
