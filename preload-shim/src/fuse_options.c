@@ -6,6 +6,8 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 
+#include "credential_mask.h"
+
 /* Mount flags by option name, fusermount's table. user_may = 0: ignored when the caller is
  * not root, since a user serving the filesystem could otherwise run its setuid binaries
  * with root's rights (suid) or open its device nodes, say a copy of the node's disk (dev). */
@@ -161,6 +163,19 @@ static int fail(struct translation *t, const char *format, ...)
     return -1;
 }
 
+/* The option s[0..len) as a message may show it: credentials masked (credential_mask.h).
+ * A longer option is cut first; the cut can only drop text, never unmask a value. */
+static const char *shown_option(const char *s, size_t len, char *buf, size_t cap)
+{
+    char option[512];
+    if (len >= sizeof option)
+        len = sizeof option - 1;
+    memcpy(option, s, len);
+    option[len] = '\0';
+    mask_options(option, buf, cap);
+    return buf;
+}
+
 static void add_kernel_option(struct translation *t, const char *s, size_t n)
 {
     if (t->data.len > 0)
@@ -193,8 +208,9 @@ static int apply_option(struct translation *t, const char *s, size_t len)
     size_t i = 0;
     while (i < COUNT(OPTION_RULES) && !matches(OPTION_RULES[i].name, s, len))
         i++;
+    char shown[256];
     if (i == COUNT(OPTION_RULES))
-        return fail(t, "unknown option '%.*s'", (int)len, s);
+        return fail(t, "unknown option '%s'", shown_option(s, len, shown, sizeof shown));
     size_t name_len = strlen(OPTION_RULES[i].name);
     switch (OPTION_RULES[i].kind) {
     case ALLOW_OTHER:
@@ -207,7 +223,8 @@ static int apply_option(struct translation *t, const char *s, size_t len)
         return 0;
     case KERNEL_NUMBER:
         if (!is_number(s + name_len, len - name_len))
-            return fail(t, "option '%.*s' needs a decimal number", (int)len, s);
+            return fail(t, "option '%s' needs a decimal number",
+                        shown_option(s, len, shown, sizeof shown));
         add_kernel_option(t, s, len);
         return 0;
     case SOURCE:

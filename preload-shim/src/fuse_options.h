@@ -32,7 +32,8 @@ struct fuse_mount_args {
  * For a caller whose uid is not 0, nosuid and nodev are forced, and allow_other needs
  * user_allow_other. Returns 0 with *out filled, or -1 with a one-line reason in why (the
  * text fusermount prints after "fusermount3: "): an unknown or refused option, a value
- * that is not a number, or a result longer than the protocol allows. */
+ * that is not a number, or a result longer than the protocol allows. An option quoted in
+ * why has its credentials masked (credential_mask.h): it goes to stderr. */
 int fuse_options_translate(const char *opts, const struct fuse_caller *caller,
                            struct fuse_mount_args *out, char *why, size_t why_len);
 

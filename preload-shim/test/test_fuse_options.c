@@ -116,6 +116,10 @@ static void test_refusals(void)
     expect_refusal("blkdev", &USER_CALLER, "option blkdev is privileged");
     expect_refusal("rw,context=x", &ROOT_CALLER, "unknown option 'context=x'");
     expect_refusal("user=bob", &ROOT_CALLER, "unknown option 'user=bob'");
+    /* an option quoted in the reason goes to stderr: credentials masked */
+    expect_refusal("rw,password=hunter2", &ROOT_CALLER, "unknown option 'password=<masked>'");
+    expect_refusal("x-password=\"a,b\"", &USER_CALLER, "unknown option 'x-password=<masked>'");
+    expect_refusal("Token=t]0", &ROOT_CALLER, "unknown option 'Token=<masked>'");
     expect_refusal("allow_root", &ROOT_CALLER, "unknown option 'allow_root'");
     expect_refusal("default_permissionsx", &ROOT_CALLER, "unknown option 'default_permissionsx'");
     expect_refusal("max_read=12k", &ROOT_CALLER, "option 'max_read=12k' needs a decimal number");

@@ -17,6 +17,7 @@
 
 #include "check.h"
 #include "fake_mounterd.h"
+#include "test_exec.h"
 
 #define NOBODY 65534
 
@@ -79,7 +80,7 @@ static void exec_child(const struct call *c, int commfd)
     if (chdir(dir) < 0 || (c->as_nobody && (setgroups(0, NULL) < 0 || setgid(NOBODY) < 0 ||
                                             setuid(NOBODY) < 0)))
         _exit(126);
-    execv(stand_in, (char *const *)argv);
+    test_exec(stand_in, (char *const *)argv); /* execv, or through the wrapper */
     _exit(127);
 }
 

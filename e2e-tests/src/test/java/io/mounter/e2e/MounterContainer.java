@@ -7,7 +7,7 @@ import com.github.dockerjava.api.model.Device;
 import com.github.dockerjava.api.model.DockerObject;
 import com.github.dockerjava.api.model.HostConfig;
 import io.mounter.node.CommandResult;
-import io.mounter.node.MountTable;
+import io.mounter.node.NamespaceMounts;
 import io.mounter.node.ProcessInfo;
 import io.mounter.node.Processes;
 import java.lang.reflect.Field;
@@ -29,7 +29,7 @@ import org.testcontainers.utility.DockerImageName;
  * CLI, as people and kubelet-mounter run them.
  *
  * <p>{@code --privileged} fails on this machine (its bounding set lacks CAP_SYS_RESOURCE,
- * FINDINGS.md), so the same power is spelled out: every capability but that one, no
+ * docs/kernel-notes.md), so the same power is spelled out: every capability but that one, no
  * seccomp or AppArmor profile, no masked or read-only /proc paths, and /dev/fuse.
  */
 final class MounterContainer implements AutoCloseable {
@@ -177,9 +177,9 @@ final class MounterContainer implements AutoCloseable {
         return Processes.infoInPidNamespace(pidNamespaceInode());
     }
 
-    /** The container's mount table, read from its init's mountinfo. */
-    MountTable mountinfo() {
-        return MountTable.of(initPid);
+    /** What is mounted in the container, read from its init's mountinfo. */
+    NamespaceMounts mountinfo() {
+        return NamespaceMounts.of(initPid);
     }
 
     boolean isMounted(Path mountPoint) {

@@ -22,7 +22,9 @@ public final class Errno {
     public static final int EXDEV = 18;
     public static final int EMSGSIZE = 90;
     public static final int EPROTONOSUPPORT = 93;
+    public static final int ENOTCONN = 107;
     public static final int ETIMEDOUT = 110;
+    public static final int ECONNREFUSED = 111;
     public static final int EHOSTDOWN = 112;
 
     private Errno() {
@@ -71,9 +73,9 @@ public final class Errno {
             case EMSGSIZE -> "EMSGSIZE";
             case EPROTONOSUPPORT -> "EPROTONOSUPPORT";
             case 95 -> "EOPNOTSUPP";
-            case 107 -> "ENOTCONN";
+            case ENOTCONN -> "ENOTCONN";
             case ETIMEDOUT -> "ETIMEDOUT";
-            case 111 -> "ECONNREFUSED";
+            case ECONNREFUSED -> "ECONNREFUSED";
             case EHOSTDOWN -> "EHOSTDOWN";
             case 116 -> "ESTALE";
             case 122 -> "EDQUOT";

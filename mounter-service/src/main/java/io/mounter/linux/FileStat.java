@@ -1,7 +1,10 @@
 package io.mounter.linux;
 
-/** The fields of struct stat that mounter looks at. */
-public record FileStat(long device, long inode, int mode, long rdev) {
+/**
+ * What statx(2) says of a file that mounter looks at: its type and mode, inode, the device
+ * of the filesystem it is on and, for a device file, the device it names.
+ */
+public record FileStat(int mode, long inode, DeviceNumber device, DeviceNumber rdev) {
     private static final int S_IFMT = 0170000;
     private static final int S_IFCHR = 0020000;
     private static final int S_IFDIR = 0040000;
@@ -12,14 +15,5 @@ public record FileStat(long device, long inode, int mode, long rdev) {
 
     public boolean isDirectory() {
         return (mode & S_IFMT) == S_IFDIR;
-    }
-
-    /** glibc's gnu_dev_major/minor encoding of a dev_t. */
-    public int rdevMajor() {
-        return (int) (((rdev >>> 32) & 0xfffff000L) | ((rdev >>> 8) & 0xfffL));
-    }
-
-    public int rdevMinor() {
-        return (int) (((rdev >>> 12) & 0xffffff00L) | (rdev & 0xffL));
     }
 }

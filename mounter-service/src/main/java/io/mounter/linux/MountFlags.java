@@ -3,7 +3,10 @@ package io.mounter.linux;
 import java.util.ArrayList;
 import java.util.List;
 
-/** mount(2) flag values and their names, for checks and for readable errors. */
+/**
+ * mount(2) and umount2(2) flag values and their names, for checks and for readable errors.
+ * The values are the kernel's generic ones, the same on every architecture.
+ */
 public final class MountFlags {
     public static final long MS_RDONLY = 1;
     public static final long MS_NOSUID = 2;
@@ -34,6 +37,15 @@ public final class MountFlags {
     public static final long MS_MGC_VAL = 0xC0ED0000L;
     public static final long MS_MGC_MSK = 0xFFFF0000L;
 
+    /** umount2(2) flags. */
+    public static final int MNT_FORCE = 1;
+    public static final int MNT_DETACH = 2;
+    public static final int MNT_EXPIRE = 4;
+    public static final int UMOUNT_NOFOLLOW = 8;
+    /** Every umount2 flag there is; the kernel refuses others with EINVAL. */
+    public static final int UMOUNT_ALL = MNT_FORCE | MNT_DETACH | MNT_EXPIRE | UMOUNT_NOFOLLOW;
+    private static final String[] UMOUNT_NAMES = {"MNT_FORCE", "MNT_DETACH", "MNT_EXPIRE", "UMOUNT_NOFOLLOW"};
+
     private static final String[] NAMES = {
         "MS_RDONLY", "MS_NOSUID", "MS_NODEV", "MS_NOEXEC", "MS_SYNCHRONOUS", "MS_REMOUNT",
         "MS_MANDLOCK", "MS_DIRSYNC", "MS_NOSYMFOLLOW", "bit9", "MS_NOATIME", "MS_NODIRATIME",
@@ -52,13 +64,22 @@ public final class MountFlags {
 
     /** Flags as names joined by '|', e.g. "MS_NOSUID|MS_NODEV"; "0" for none. */
     public static String describe(long flags) {
+        return describe(flags, NAMES);
+    }
+
+    /** umount2 flags as names, e.g. "MNT_DETACH|UMOUNT_NOFOLLOW"; "0" for none. */
+    public static String describeUmount(int flags) {
+        return describe(Integer.toUnsignedLong(flags), UMOUNT_NAMES);
+    }
+
+    private static String describe(long flags, String[] names) {
         if (flags == 0) {
             return "0";
         }
         List<String> parts = new ArrayList<>();
         for (int bit = 0; bit < 64; bit++) {
             if ((flags & (1L << bit)) != 0) {
-                parts.add(bit < NAMES.length ? NAMES[bit] : "0x" + Long.toHexString(1L << bit));
+                parts.add(bit < names.length ? names[bit] : "0x" + Long.toHexString(1L << bit));
             }
         }
         return String.join("|", parts);

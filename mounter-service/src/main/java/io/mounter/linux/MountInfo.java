@@ -3,6 +3,7 @@ package io.mounter.linux;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -18,9 +19,24 @@ public final class MountInfo {
     /**
      * One mount. {@code fstype} is as the kernel shows it: a FUSE mount with a subtype
      * reads {@code fuse.SUBTYPE}; {@code source} is "none" for a mount without one.
+     * {@code mountOptions} are the per-mount options ({@code rw,nosuid,nodev,relatime}),
+     * {@code optionalFields} the propagation tags before the " - " ({@code shared:1},
+     * {@code master:2}, none for a private mount), {@code superOptions} the options of the
+     * filesystem ({@code rw,user_id=0,group_id=0}), octal escapes decoded like the paths.
      */
     public record Entry(int id, int parentId, DeviceNumber device, String root, String mountPoint,
-                        String fstype, String source) {
+                        String fstype, String source, String mountOptions, List<String> optionalFields,
+                        String superOptions) {
+
+        public Entry {
+            optionalFields = List.copyOf(optionalFields);
+        }
+
+        /** A mount described by the fields mounterd reads; no options and no optional fields. */
+        public Entry(int id, int parentId, DeviceNumber device, String root, String mountPoint, String fstype,
+                     String source) {
+            this(id, parentId, device, root, mountPoint, fstype, source, "", List.of(), "");
+        }
     }
 
     /**
@@ -60,7 +76,10 @@ public final class MountInfo {
             return new Entry(Integer.parseInt(fields[0]), Integer.parseInt(fields[1]),
                     new DeviceNumber(Integer.parseInt(device[0]), Integer.parseInt(device[1])),
                     unescape(fields[3]), unescape(fields[4]), unescape(fields[separator + 1]),
-                    unescape(fields[separator + 2]));
+                    unescape(fields[separator + 2]), fields[5],
+                    Arrays.asList(fields).subList(6, separator),
+                    // split drops a trailing empty field: no super options at all reads as ""
+                    fields.length > separator + 3 ? unescape(fields[separator + 3]) : "");
         } catch (NumberFormatException e) {
             throw new IllegalArgumentException("not a mountinfo line: " + line, e);
         }

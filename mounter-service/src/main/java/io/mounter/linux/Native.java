@@ -42,7 +42,6 @@ final class Native {
 
         int open(String path, int flags, int mode);
 
-        int fstat(int fd, Pointer statbuf);
 
         int chmod(String path, int mode);
 
@@ -57,6 +56,8 @@ final class Native {
         int setns(int fd, int nstype);
 
         int unshare(int flags);
+
+        int prctl(int option, long arg2, long arg3, long arg4, long arg5);
 
         int statx(int dirfd, String path, int flags, int mask, Pointer statxbuf);
 

@@ -12,14 +12,17 @@ import jnr.ffi.Pointer;
  * fills it, polls and reads the results.
  */
 public final class PollSet {
-    public static final int POLLIN = 0x1;
+    public static final int POLLIN = Syscalls.ABI.get("POLLIN");
     /** mountinfo: the namespace's mount table changed (reported with POLLERR). */
-    public static final int POLLPRI = 0x2;
-    public static final int POLLERR = 0x8;
-    public static final int POLLHUP = 0x10;
-    public static final int POLLNVAL = 0x20;
+    public static final int POLLPRI = Syscalls.ABI.get("POLLPRI");
+    public static final int POLLERR = Syscalls.ABI.get("POLLERR");
+    public static final int POLLHUP = Syscalls.ABI.get("POLLHUP");
+    public static final int POLLNVAL = Syscalls.ABI.get("POLLNVAL");
 
-    private static final int POLLFD_SIZE = 8;
+    private static final int POLLFD_SIZE = Syscalls.ABI.get("size.pollfd");
+    private static final int FD = Syscalls.ABI.get("pollfd.fd");
+    private static final int EVENTS = Syscalls.ABI.get("pollfd.events");
+    private static final int REVENTS = Syscalls.ABI.get("pollfd.revents");
 
     private Pointer array = Memory.allocateDirect(RUNTIME, 16 * POLLFD_SIZE, true);
     private int count;
@@ -37,9 +40,9 @@ public final class PollSet {
             array = bigger;
         }
         long at = (long) count * POLLFD_SIZE;
-        array.putInt(at, fd);
-        array.putShort(at + 4, (short) events);
-        array.putShort(at + 6, (short) 0);
+        array.putInt(at + FD, fd);
+        array.putShort(at + EVENTS, (short) events);
+        array.putShort(at + REVENTS, (short) 0);
         return count++;
     }
 
@@ -56,7 +59,7 @@ public final class PollSet {
      */
     public int poll(int timeoutMillis) {
         for (int i = 0; i < count; i++) {
-            array.putShort((long) i * POLLFD_SIZE + 6, (short) 0);
+            array.putShort((long) i * POLLFD_SIZE + REVENTS, (short) 0);
         }
         int ready = C.poll(array, count, timeoutMillis);
         if (ready < 0) {
@@ -71,6 +74,6 @@ public final class PollSet {
 
     /** The events reported for the descriptor at {@code index} by the last {@link #poll(int)}. */
     public int revents(int index) {
-        return array.getShort((long) index * POLLFD_SIZE + 6) & 0xffff;
+        return array.getShort((long) index * POLLFD_SIZE + REVENTS) & 0xffff;
     }
 }

@@ -13,31 +13,47 @@ import jnr.ffi.Pointer;
 /**
  * An AF_UNIX SOCK_SEQPACKET socket that sends and receives one message at a time with
  * SCM_RIGHTS descriptors in the same message. Written on raw recvmsg/sendmsg because
- * Netty's fd mode eats payload bytes and sets O_NONBLOCK on received fds (FINDINGS.md),
- * which would break the FUSE daemon that shares that open file.
- * Layouts are x86-64: msghdr 56 bytes, cmsghdr 16 bytes, iovec 16 bytes.
+ * Netty's fd mode eats payload bytes and sets O_NONBLOCK on received fds (docs/kernel-notes.md),
+ * which would break the FUSE daemon that shares that open file. Struct layouts come from
+ * {@link Abi}.
+ *
+ * <p>One native block per thread holds, in this order: the msghdr, its one iovec, the
+ * control buffer and the data.
  */
 public final class SeqpacketSocket implements AutoCloseable {
-    private static final int AF_UNIX = 1;
-    private static final int SOCK_SEQPACKET = 5;
-    private static final int SOCK_CLOEXEC = 0x80000;
-    private static final int SOL_SOCKET = 1;
-    private static final int SCM_RIGHTS = 1;
-    private static final int SO_PEERCRED = 17;
-    private static final int SO_RCVTIMEO = 20;
-    private static final int SO_SNDTIMEO = 21;
-    private static final int MSG_CTRUNC = 0x8;
-    private static final int MSG_TRUNC = 0x20;
-    private static final int MSG_NOSIGNAL = 0x4000;
-    private static final int MSG_CMSG_CLOEXEC = 0x40000000;
-    private static final int SHUT_RD = 0;
-    private static final int SHUT_RDWR = 2;
-    private static final int SUN_PATH_MAX = 108;
-    private static final int MSGHDR_SIZE = 56;
-    private static final int CMSG_HEADER = 16;
+    private static final Abi ABI = Syscalls.ABI;
+    private static final int AF_UNIX = ABI.get("AF_UNIX");
+    private static final int SOCK_SEQPACKET = ABI.get("SOCK_SEQPACKET");
+    private static final int SOCK_CLOEXEC = ABI.get("SOCK_CLOEXEC");
+    private static final int SOL_SOCKET = ABI.get("SOL_SOCKET");
+    private static final int SCM_RIGHTS = ABI.get("SCM_RIGHTS");
+    private static final int SO_PEERCRED = ABI.get("SO_PEERCRED");
+    private static final int SO_RCVTIMEO = ABI.get("SO_RCVTIMEO");
+    private static final int SO_SNDTIMEO = ABI.get("SO_SNDTIMEO");
+    private static final int MSG_CTRUNC = ABI.get("MSG_CTRUNC");
+    private static final int MSG_TRUNC = ABI.get("MSG_TRUNC");
+    private static final int MSG_NOSIGNAL = ABI.get("MSG_NOSIGNAL");
+    private static final int MSG_CMSG_CLOEXEC = ABI.get("MSG_CMSG_CLOEXEC");
+    private static final int SHUT_RD = ABI.get("SHUT_RD");
+    private static final int SHUT_RDWR = ABI.get("SHUT_RDWR");
+    private static final int SUN_PATH = ABI.get("sockaddr_un.sun_path");
+    private static final int SUN_PATH_MAX = ABI.get("size.sockaddr_un") - SUN_PATH;
+    private static final int MSG_IOV = ABI.get("msghdr.msg_iov");
+    private static final int MSG_IOVLEN = ABI.get("msghdr.msg_iovlen");
+    private static final int MSG_CONTROL = ABI.get("msghdr.msg_control");
+    private static final int MSG_CONTROLLEN = ABI.get("msghdr.msg_controllen");
+    private static final int MSG_FLAGS = ABI.get("msghdr.msg_flags");
+    private static final int IOV_BASE = ABI.get("iovec.iov_base");
+    private static final int IOV_LEN = ABI.get("iovec.iov_len");
+    private static final int CMSG_HEADER = ABI.get("size.cmsghdr");
+    private static final int CMSG_LEN = ABI.get("cmsghdr.cmsg_len");
+    private static final int CMSG_LEVEL = ABI.get("cmsghdr.cmsg_level");
+    private static final int CMSG_TYPE = ABI.get("cmsghdr.cmsg_type");
+    private static final int UCRED_SIZE = ABI.get("size.ucred");
+    private static final int TIMEVAL_SIZE = ABI.get("size.timeval");
     private static final int MAX_FDS = 8;
-    private static final int IOV_OFFSET = MSGHDR_SIZE;
-    private static final int CONTROL_OFFSET = MSGHDR_SIZE + 16;
+    private static final int IOV_OFFSET = ABI.get("size.msghdr");
+    private static final int CONTROL_OFFSET = IOV_OFFSET + ABI.get("size.iovec");
     private static final int MAX_DATA = 65536 + 16;
     private static final ThreadLocal<Pointer> MESSAGE_BLOCK = ThreadLocal.withInitial(() ->
             Memory.allocateDirect(RUNTIME, CONTROL_OFFSET + CMSG_HEADER + 4 * MAX_FDS + MAX_DATA, false));
@@ -89,14 +105,14 @@ public final class SeqpacketSocket implements AutoCloseable {
         if (bytes.length >= SUN_PATH_MAX) {
             throw Syscalls.failure("bind", path, Errno.ENAMETOOLONG);
         }
-        Pointer addr = Memory.allocateDirect(RUNTIME, 2 + SUN_PATH_MAX, true);
-        addr.putShort(0, (short) AF_UNIX);
-        addr.put(2, bytes, 0, bytes.length);
+        Pointer addr = Memory.allocateDirect(RUNTIME, SUN_PATH + SUN_PATH_MAX, true);
+        addr.putShort(ABI.get("sockaddr_un.sun_family"), (short) AF_UNIX);
+        addr.put(SUN_PATH, bytes, 0, bytes.length);
         return addr;
     }
 
     private static int addressLength(String path) {
-        return 2 + path.getBytes(StandardCharsets.UTF_8).length + 1;
+        return SUN_PATH + path.getBytes(StandardCharsets.UTF_8).length + 1;
     }
 
     /** Waits for a connection; throws with EINVAL once {@link #shutdown()} was called. */
@@ -107,19 +123,20 @@ public final class SeqpacketSocket implements AutoCloseable {
 
     public PeerCredentials peerCredentials() {
         Pointer scratch = Syscalls.scratch();
-        Pointer cred = scratch.slice(0, 12);
-        Pointer len = scratch.slice(16, 4);
-        len.putInt(0, 12);
+        Pointer cred = scratch.slice(0, UCRED_SIZE);
+        Pointer len = scratch.slice((UCRED_SIZE + 7) & ~7, 4);
+        len.putInt(0, UCRED_SIZE);
         check(C.getsockopt(fd, SOL_SOCKET, SO_PEERCRED, cred, len), "getsockopt", "SO_PEERCRED");
-        return new PeerCredentials(cred.getInt(0), cred.getInt(4), cred.getInt(8));
+        return new PeerCredentials(cred.getInt(ABI.get("ucred.pid")), cred.getInt(ABI.get("ucred.uid")),
+                cred.getInt(ABI.get("ucred.gid")));
     }
 
     public void setTimeouts(Duration timeout) {
         Pointer tv = Syscalls.scratch();
-        tv.putLong(0, timeout.toSeconds());
-        tv.putLong(8, timeout.toMillisPart() * 1000L);
-        check(C.setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, tv, 16), "setsockopt", "SO_RCVTIMEO");
-        check(C.setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, tv, 16), "setsockopt", "SO_SNDTIMEO");
+        tv.putLong(ABI.get("timeval.tv_sec"), timeout.toSeconds());
+        tv.putLong(ABI.get("timeval.tv_usec"), timeout.toMillisPart() * 1000L);
+        check(C.setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, tv, TIMEVAL_SIZE), "setsockopt", "SO_RCVTIMEO");
+        check(C.setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, tv, TIMEVAL_SIZE), "setsockopt", "SO_SNDTIMEO");
     }
 
     /**
@@ -130,8 +147,8 @@ public final class SeqpacketSocket implements AutoCloseable {
         int controlSize = CMSG_HEADER + 4 * MAX_FDS;
         Pointer block = messageBlock(maxBytes, controlSize);
         long n = retrying(() -> C.recvmsg(fd, block, MSG_CMSG_CLOEXEC), "recvmsg", path);
-        int flags = block.getInt(48);
-        int[] fds = descriptors(block, block.getLong(40));
+        int flags = block.getInt(MSG_FLAGS);
+        int[] fds = descriptors(block, block.getLong(MSG_CONTROLLEN));
         byte[] payload = new byte[(int) Math.min(n, maxBytes)];
         block.get(dataOffset(controlSize), payload, 0, payload.length);
         return new ReceivedMessage(payload, fds, (flags & MSG_TRUNC) != 0, (flags & MSG_CTRUNC) != 0);
@@ -143,11 +160,11 @@ public final class SeqpacketSocket implements AutoCloseable {
         long offset = CONTROL_OFFSET;
         long end = CONTROL_OFFSET + controlLength;
         while (offset + CMSG_HEADER <= end) {
-            long length = block.getLong(offset);
+            long length = block.getLong(offset + CMSG_LEN);
             if (length < CMSG_HEADER) {
                 break;
             }
-            if (block.getInt(offset + 8) == SOL_SOCKET && block.getInt(offset + 12) == SCM_RIGHTS) {
+            if (block.getInt(offset + CMSG_LEVEL) == SOL_SOCKET && block.getInt(offset + CMSG_TYPE) == SCM_RIGHTS) {
                 for (long at = offset + CMSG_HEADER; at + 4 <= offset + length && count < MAX_FDS; at += 4) {
                     found[count++] = block.getInt(at);
                 }
@@ -174,9 +191,9 @@ public final class SeqpacketSocket implements AutoCloseable {
         Pointer block = messageBlock(payload.length, controlSize);
         block.put(dataOffset(controlSize), payload, 0, payload.length);
         if (fds.length > 0) {
-            block.putLong(CONTROL_OFFSET, CMSG_HEADER + 4L * fds.length);
-            block.putInt(CONTROL_OFFSET + 8, SOL_SOCKET);
-            block.putInt(CONTROL_OFFSET + 12, SCM_RIGHTS);
+            block.putLong(CONTROL_OFFSET + CMSG_LEN, CMSG_HEADER + 4L * fds.length);
+            block.putInt(CONTROL_OFFSET + CMSG_LEVEL, SOL_SOCKET);
+            block.putInt(CONTROL_OFFSET + CMSG_TYPE, SCM_RIGHTS);
             for (int i = 0; i < fds.length; i++) {
                 block.putInt(CONTROL_OFFSET + CMSG_HEADER + 4L * i, fds[i]);
             }
@@ -197,13 +214,13 @@ public final class SeqpacketSocket implements AutoCloseable {
         }
         long base = block.address();
         block.setMemory(0, CONTROL_OFFSET + controlSize, (byte) 0);
-        block.putLong(IOV_OFFSET, base + dataOffset);
-        block.putLong(IOV_OFFSET + 8, dataSize);
-        block.putLong(16, base + IOV_OFFSET);
-        block.putLong(24, 1);
+        block.putLong(IOV_OFFSET + IOV_BASE, base + dataOffset);
+        block.putLong(IOV_OFFSET + IOV_LEN, dataSize);
+        block.putLong(MSG_IOV, base + IOV_OFFSET);
+        block.putLong(MSG_IOVLEN, 1);
         if (controlSize > 0) {
-            block.putLong(32, base + CONTROL_OFFSET);
-            block.putLong(40, controlSize);
+            block.putLong(MSG_CONTROL, base + CONTROL_OFFSET);
+            block.putLong(MSG_CONTROLLEN, controlSize);
         }
         return block;
     }

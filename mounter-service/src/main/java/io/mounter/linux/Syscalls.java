@@ -7,36 +7,54 @@ import jnr.ffi.Runtime;
 /**
  * The one place errno becomes an exception: every wrapper returns a value or throws
  * {@link SyscallException} naming the call and its arguments. EINTR is retried here and
- * nowhere else. Constants are the x86-64 Linux values.
+ * nowhere else. Flag values, struct layouts and syscall numbers come from {@link Abi}, the
+ * table of the architecture mounterd runs on.
  */
 public final class Syscalls {
-    public static final int O_RDONLY = 0;
-    public static final int O_RDWR = 2;
-    public static final int O_DIRECTORY = 0x10000;
-    public static final int O_NOFOLLOW = 0x20000;
-    public static final int O_CLOEXEC = 0x80000;
-    public static final int O_PATH = 0x200000;
+    static final Abi ABI = Abi.current();
 
-    public static final int RESOLVE_NO_MAGICLINKS = 0x02;
-    public static final int RESOLVE_NO_SYMLINKS = 0x04;
-    public static final int RESOLVE_BENEATH = 0x08;
+    public static final int O_RDONLY = ABI.get("O_RDONLY");
+    public static final int O_WRONLY = ABI.get("O_WRONLY");
+    public static final int O_RDWR = ABI.get("O_RDWR");
+    public static final int O_CREAT = ABI.get("O_CREAT");
+    public static final int O_EXCL = ABI.get("O_EXCL");
+    public static final int O_DIRECTORY = ABI.get("O_DIRECTORY");
+    public static final int O_NOFOLLOW = ABI.get("O_NOFOLLOW");
+    public static final int O_CLOEXEC = ABI.get("O_CLOEXEC");
+    public static final int O_PATH = ABI.get("O_PATH");
+    public static final int AT_FDCWD = ABI.get("AT_FDCWD");
 
-    public static final int CLONE_FS = 0x200;
-    public static final int CLONE_NEWNS = 0x20000;
+    public static final int RESOLVE_NO_XDEV = ABI.get("RESOLVE_NO_XDEV");
+    public static final int RESOLVE_NO_MAGICLINKS = ABI.get("RESOLVE_NO_MAGICLINKS");
+    public static final int RESOLVE_NO_SYMLINKS = ABI.get("RESOLVE_NO_SYMLINKS");
+    public static final int RESOLVE_BENEATH = ABI.get("RESOLVE_BENEATH");
 
-    public static final int UMOUNT_NOFOLLOW = 0x8;
-    public static final int MNT_DETACH = 0x2;
+    public static final int CLONE_FS = ABI.get("CLONE_FS");
+    public static final int CLONE_NEWNS = ABI.get("CLONE_NEWNS");
 
-    public static final int EFD_CLOEXEC = 0x80000;
-    public static final int EFD_NONBLOCK = 0x800;
+    public static final int EFD_CLOEXEC = ABI.get("EFD_CLOEXEC");
+    public static final int EFD_NONBLOCK = ABI.get("EFD_NONBLOCK");
 
-    private static final long SYS_OPENAT2 = 437;
-    private static final long SYS_PIDFD_OPEN = 434;
-    private static final int SEEK_SET = 0;
+    private static final long SYS_OPENAT2 = ABI.get("SYS_openat2");
+    private static final long SYS_PIDFD_OPEN = ABI.get("SYS_pidfd_open");
+    private static final int SEEK_SET = ABI.get("SEEK_SET");
     private static final int READ_CHUNK = 65536;
-    private static final int OPEN_HOW_SIZE = 24;
-    private static final int AT_EMPTY_PATH = 0x1000;
-    private static final int AT_STATX_DONT_SYNC = 0x4000;
+    private static final int OPEN_HOW_SIZE = ABI.get("size.open_how");
+    private static final int OPEN_HOW_FLAGS = ABI.get("open_how.flags");
+    private static final int OPEN_HOW_MODE = ABI.get("open_how.mode");
+    private static final int OPEN_HOW_RESOLVE = ABI.get("open_how.resolve");
+    private static final int AT_EMPTY_PATH = ABI.get("AT_EMPTY_PATH");
+    private static final int AT_STATX_DONT_SYNC = ABI.get("AT_STATX_DONT_SYNC");
+    private static final int STATX_BASIC = ABI.get("STATX_TYPE") | ABI.get("STATX_MODE") | ABI.get("STATX_INO");
+    private static final int STX_MODE = ABI.get("statx.stx_mode");
+    private static final int STX_INO = ABI.get("statx.stx_ino");
+    private static final int STX_RDEV_MAJOR = ABI.get("statx.stx_rdev_major");
+    private static final int STX_RDEV_MINOR = ABI.get("statx.stx_rdev_minor");
+    private static final int STX_DEV_MAJOR = ABI.get("statx.stx_dev_major");
+    private static final int STX_DEV_MINOR = ABI.get("statx.stx_dev_minor");
+    private static final int PR_SET_NO_NEW_PRIVS = ABI.get("PR_SET_NO_NEW_PRIVS");
+    private static final int PR_SET_SECCOMP = ABI.get("PR_SET_SECCOMP");
+    private static final int SECCOMP_MODE_FILTER = ABI.get("SECCOMP_MODE_FILTER");
 
     static final Native.LibC C = Native.C;
     static final Runtime RUNTIME = Runtime.getRuntime(C);
@@ -97,7 +115,7 @@ public final class Syscalls {
     }
 
     public static void umount2(String target, int flags) {
-        retrying(() -> C.umount2(target, flags), "umount2", target + ", " + flags);
+        retrying(() -> C.umount2(target, flags), "umount2", target + ", " + MountFlags.describeUmount(flags));
     }
 
     public static int open(String path, int flags) {
@@ -107,17 +125,23 @@ public final class Syscalls {
     /** openat2(2): resolves {@code path} under {@code dirfd} with RESOLVE_* restrictions. */
     public static int openat2(int dirfd, String path, int flags, int resolve) {
         Pointer how = scratch();
-        how.putLong(0, flags);
-        how.putLong(8, 0);
-        how.putLong(16, resolve);
+        how.putLong(OPEN_HOW_FLAGS, flags);
+        how.putLong(OPEN_HOW_MODE, 0);
+        how.putLong(OPEN_HOW_RESOLVE, resolve);
         return (int) retrying(() -> C.syscall(SYS_OPENAT2, dirfd, path, how, OPEN_HOW_SIZE),
                 "openat2", dirfd + ", " + path);
     }
 
+    /**
+     * The type, mode, inode and devices of the file {@code fd} names, from statx(2), whose
+     * layout is the same on every architecture (struct stat's is not).
+     */
     public static FileStat fstat(int fd) {
         Pointer buf = scratch();
-        check(C.fstat(fd, buf), "fstat", Integer.toString(fd));
-        return new FileStat(buf.getLong(0), buf.getLong(8), buf.getInt(24), buf.getLong(40));
+        check(C.statx(fd, "", AT_EMPTY_PATH | AT_STATX_DONT_SYNC, STATX_BASIC, buf), "statx", Integer.toString(fd));
+        return new FileStat(buf.getShort(STX_MODE) & 0xffff, buf.getLong(STX_INO),
+                new DeviceNumber(buf.getInt(STX_DEV_MAJOR), buf.getInt(STX_DEV_MINOR)),
+                new DeviceNumber(buf.getInt(STX_RDEV_MAJOR), buf.getInt(STX_RDEV_MINOR)));
     }
 
     /**
@@ -130,7 +154,7 @@ public final class Syscalls {
     public static DeviceNumber deviceOf(int fd) {
         Pointer buf = scratch();
         check(C.statx(fd, "", AT_EMPTY_PATH | AT_STATX_DONT_SYNC, 0, buf), "statx", Integer.toString(fd));
-        return new DeviceNumber(buf.getInt(136), buf.getInt(140));
+        return new DeviceNumber(buf.getInt(STX_DEV_MAJOR), buf.getInt(STX_DEV_MINOR));
     }
 
     /** kill(2); a negative pid names a process group. */
@@ -212,6 +236,30 @@ public final class Syscalls {
 
     public static void unshare(int flags) {
         check(C.unshare(flags), "unshare", Integer.toHexString(flags));
+    }
+
+    /**
+     * Installs a seccomp filter on the calling thread only (no TSYNC), after setting its
+     * no_new_privs bit (also per thread). Both last for the thread's life.
+     *
+     * @param program the BPF program, {@link Abi} size.sock_filter bytes per instruction
+     */
+    public static void seccompThread(byte[] program) {
+        check(C.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "prctl", "PR_SET_NO_NEW_PRIVS");
+        int instructions = program.length / ABI.get("size.sock_filter");
+        Pointer filter = Memory.allocateDirect(RUNTIME, program.length, true);
+        filter.put(0, program, 0, program.length);
+        Pointer fprog = Memory.allocateDirect(RUNTIME, ABI.get("size.sock_fprog"), true);
+        fprog.putShort(ABI.get("sock_fprog.len"), (short) instructions);
+        fprog.putAddress(ABI.get("sock_fprog.filter"), filter.address());
+        try {
+            check(C.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, fprog.address(), 0, 0), "prctl",
+                    "PR_SET_SECCOMP, " + instructions + " instructions");
+        } finally {
+            // passed by address only: keep both buffers alive until the kernel has copied them
+            java.lang.ref.Reference.reachabilityFence(filter);
+            java.lang.ref.Reference.reachabilityFence(fprog);
+        }
     }
 
     /** Closes a descriptor; a close that fails (EBADF) is a bug and is thrown. */

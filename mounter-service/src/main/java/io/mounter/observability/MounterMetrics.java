@@ -2,9 +2,7 @@ package io.mounter.observability;
 
 import io.mounter.Version;
 import io.mounter.linux.Errno;
-import io.mounter.server.Health;
-import io.mounter.server.MountEvents;
-import io.mounter.server.RequestObserver;
+import io.mounter.protocol.Operation;
 import io.prometheus.client.Collector;
 import io.prometheus.client.CollectorRegistry;
 import io.prometheus.client.Counter;
@@ -25,10 +23,10 @@ import java.util.function.IntSupplier;
  * mounterd's metrics, in a registry of their own, and the two seams that feed them: every
  * request's outcome ({@link RequestObserver}) and upkeep events ({@link MountEvents}).
  *
- * <p>{@link #observe} runs on the connection workers, pinned in the host mount namespace:
- * after the first request of each kind it only finds a cached child in an array and adds
- * to striped adders, no lock, no allocation, no thread. Everything else (the text format,
- * the gauges read at scrape time) happens on the status endpoint's thread.
+ * <p>{@link #observe} runs on the request path before each reply: after the first request
+ * of each kind it only finds a cached child in an array and adds to striped adders, no
+ * lock, no allocation. Everything else (the text format, the gauges read at scrape time)
+ * happens on the status endpoint's thread.
  */
 public final class MounterMetrics implements RequestObserver, MountEvents {
     /** The text format's content type (version 0.0.4). */
@@ -42,9 +40,9 @@ public final class MounterMetrics implements RequestObserver, MountEvents {
         0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
     };
 
-    /** The operations a request can name, and the two outcomes that have none. */
-    private static final String[] OPERATIONS = {"MOUNT", "UMOUNT", "LIST", "RUN_MOUNT", "STATUS", "MALFORMED", "OTHER"};
-    private static final int OTHER = OPERATIONS.length - 1;
+    /** The op label of every operation, by ordinal, then of a message that names none. */
+    private static final String[] OPERATIONS = labels();
+    private static final int MALFORMED = OPERATIONS.length - 1;
     /** Errnos below this have a cached child; Linux's are all below 134. */
     private static final int ERRNO_SLOTS = 256;
     private static final double NANOS_PER_SECOND = 1e9;
@@ -75,10 +73,28 @@ public final class MounterMetrics implements RequestObserver, MountEvents {
     }
 
     @Override
-    public void observe(String operation, int errno, long nanos) {
-        int op = operationIndex(operation);
+    public void observe(Operation operation, int errno, long nanos) {
+        count(operation.ordinal(), errno, nanos);
+    }
+
+    @Override
+    public void malformed(int errno, long nanos) {
+        count(MALFORMED, errno, nanos);
+    }
+
+    private void count(int op, int errno, long nanos) {
         requestsChild(op, errno).inc();
         durationChild(op).observe(nanos / NANOS_PER_SECOND);
+    }
+
+    private static String[] labels() {
+        Operation[] operations = Operation.values();
+        String[] labels = new String[operations.length + 1];
+        for (Operation operation : operations) {
+            labels[operation.ordinal()] = operation.name();
+        }
+        labels[operations.length] = "MALFORMED";
+        return labels;
     }
 
     @Override
@@ -112,15 +128,6 @@ public final class MounterMetrics implements RequestObserver, MountEvents {
             throw new UncheckedIOException(e);
         }
         return out.toString();
-    }
-
-    private static int operationIndex(String operation) {
-        for (int i = 0; i < OTHER; i++) {
-            if (OPERATIONS[i].equals(operation)) {
-                return i;
-            }
-        }
-        return OTHER;
     }
 
     private Counter.Child requestsChild(int op, int errno) {

@@ -3,20 +3,12 @@ package io.mounter.policy;
 import io.mounter.linux.Errno;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
-import java.util.Set;
 
 /**
  * A mount(2) option string split the way the kernel's parsers split it: on commas, each
  * option {@code key} or {@code key=value}. Immutable.
  */
 public final class MountOptions {
-    /** Keys whose values are credentials: masked before an option string reaches a log. */
-    private static final Set<String> SECRET_KEYS = Set.of(
-            "password", "passwd", "pass", "secret", "secretfile", "credentials", "key", "token",
-            "sshfs_password", "auth");
-    private static final String MASK = "<masked>";
-
     private final List<String> options;
 
     private MountOptions(List<String> options) {
@@ -34,11 +26,6 @@ public final class MountOptions {
             }
         }
         return new MountOptions(options);
-    }
-
-    private static String key(String option) {
-        int eq = option.indexOf('=');
-        return eq < 0 ? option : option.substring(0, eq);
     }
 
     /** The values of every {@code key=value} option with this key, in order. */
@@ -65,27 +52,30 @@ public final class MountOptions {
         return new MountOptions(replaced);
     }
 
-    /** The option string with credential values replaced by {@code <masked>}. */
+    /**
+     * The option string with credential values replaced by {@code <masked>}
+     * ({@link CredentialMask#options}: the value of {@code password="a,b"}, which this class
+     * splits at the comma, is masked whole).
+     */
     public String masked() {
-        List<String> safe = new ArrayList<>(options.size());
-        for (String option : options) {
-            String key = key(option);
-            boolean secret = SECRET_KEYS.contains(key.toLowerCase(Locale.ROOT)) && option.length() > key.length();
-            safe.add(secret ? key + "=" + MASK : option);
-        }
-        return String.join(",", safe);
+        return CredentialMask.options(toString());
     }
 
-    /** Masks credentials in an option string that may not even parse. */
+    /**
+     * Masks credentials in an option string for a log ({@link CredentialMask#options}); one
+     * the kernel would refuse (an empty option) shows as {@code <unparsable options>}.
+     * Null becomes "".
+     */
     public static String mask(String data) {
         if (data == null) {
             return "";
         }
         try {
-            return parse(data).masked();
+            parse(data);
         } catch (Refusal e) {
             return "<unparsable options>";
         }
+        return CredentialMask.options(data);
     }
 
     @Override

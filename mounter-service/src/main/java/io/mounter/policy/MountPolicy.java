@@ -1,6 +1,7 @@
 package io.mounter.policy;
 
 import io.mounter.linux.Errno;
+import io.mounter.linux.Fuse;
 import io.mounter.linux.MountFlags;
 import io.mounter.linux.PeerCredentials;
 import io.mounter.protocol.Limits;
@@ -21,18 +22,11 @@ public record MountPolicy(Set<String> fstypes, List<String> targetPrefixes, Set<
             List.of("/var/lib/kubelet/pods", "/var/lib/kubelet/plugins");
 
     private static final long FUSE_FORCED = MountFlags.MS_NOSUID | MountFlags.MS_NODEV;
-    /** MNT_FORCE, MNT_DETACH, MNT_EXPIRE, UMOUNT_NOFOLLOW. */
-    private static final int UMOUNT_ALLOWED = 0x1 | 0x2 | 0x4 | 0x8;
 
     public MountPolicy {
         fstypes = Set.copyOf(fstypes);
         targetPrefixes = targetPrefixes.stream().map(ContainedPath::normalize).distinct().toList();
         uids = Set.copyOf(uids);
-    }
-
-    public static boolean isFuse(String fstype) {
-        return fstype.equals("fuse") || fstype.equals("fuseblk")
-                || fstype.startsWith("fuse.") || fstype.startsWith("fuseblk.");
     }
 
     /** Only peers whose uid is listed may ask: the socket mode is a second, not the only, gate. */
@@ -62,7 +56,7 @@ public record MountPolicy(Set<String> fstypes, List<String> targetPrefixes, Set<
             throw new Refusal(Errno.EINVAL, "option string longer than one page");
         }
         MountOptions options = MountOptions.parse(data);
-        if (!isFuse(request.fstype())) {
+        if (!Fuse.isFuseType(request.fstype())) {
             // A descriptor on a non-FUSE mount has no meaning and may be a confused deputy.
             requireNoDescriptor(request, fd, options);
             return new AuthorizedMount(request.source(), target, request.fstype(), flags, kernelSized(data));
@@ -137,7 +131,7 @@ public record MountPolicy(Set<String> fstypes, List<String> targetPrefixes, Set<
 
     /** Checks an unmount request: the same target rules as a mount, and known flags only. */
     public ContainedPath authorizeUnmount(Request.Umount request) {
-        if ((request.flags() & ~UMOUNT_ALLOWED) != 0) {
+        if ((request.flags() & ~MountFlags.UMOUNT_ALL) != 0) {
             throw new Refusal(Errno.EINVAL, "unknown umount2 flags 0x" + Integer.toHexString(request.flags()));
         }
         return ContainedPath.within(request.target(), targetPrefixes);

@@ -7,7 +7,6 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 
 /**
@@ -19,14 +18,32 @@ public final class MessageCodec {
     /** Room kept in a LIST reply for MESSAGE-less NEXT_CURSOR. */
     private static final int CURSOR_FIELD = 8;
 
-    private static final Map<Operation, Set<Tag>> REQUEST_FIELDS = Map.of(
-            Operation.MOUNT, EnumSet.of(Tag.SOURCE, Tag.TARGET, Tag.FSTYPE, Tag.MOUNT_FLAGS, Tag.DATA, Tag.FD),
-            Operation.UMOUNT, EnumSet.of(Tag.TARGET, Tag.UMOUNT_FLAGS),
-            Operation.LIST, EnumSet.of(Tag.CURSOR),
-            Operation.RUN_MOUNT, EnumSet.of(Tag.SOURCE, Tag.TARGET, Tag.FSTYPE, Tag.DATA, Tag.TIMEOUT_MS),
-            Operation.STATUS, EnumSet.noneOf(Tag.class));
-
     private MessageCodec() {
+    }
+
+    /** The fields a request of {@code op} may carry; an operation without its case here does not compile. */
+    private static Set<Tag> requestFields(Operation op) {
+        return switch (op) {
+            case MOUNT -> EnumSet.of(Tag.SOURCE, Tag.TARGET, Tag.FSTYPE, Tag.MOUNT_FLAGS, Tag.DATA, Tag.FD);
+            case UMOUNT -> EnumSet.of(Tag.TARGET, Tag.UMOUNT_FLAGS);
+            case LIST -> EnumSet.of(Tag.CURSOR);
+            case RUN_MOUNT -> EnumSet.of(Tag.SOURCE, Tag.TARGET, Tag.FSTYPE, Tag.DATA, Tag.TIMEOUT_MS);
+            case STATUS -> EnumSet.noneOf(Tag.class);
+        };
+    }
+
+    /**
+     * Decodes a request as received: {@code truncated} when it was larger than the buffer
+     * (MSG_TRUNC), which is refused with EMSGSIZE before anything of it is read.
+     *
+     * @throws MalformedMessageException with the errno to answer
+     */
+    public static Request decodeRequest(byte[] message, boolean truncated) {
+        if (truncated) {
+            throw new MalformedMessageException(Errno.EMSGSIZE, "request larger than " + Limits.MAX_REQUEST + " bytes",
+                    0, 0);
+        }
+        return decodeRequest(message);
     }
 
     public static Request decodeRequest(byte[] message) {
@@ -51,7 +68,7 @@ public final class MessageCodec {
             throw new MalformedMessageException(Errno.EINVAL, "unknown operation " + kind, id, kind);
         }
         Fields fields = Fields.parse(in, id, kind, false);
-        fields.requireOnly(REQUEST_FIELDS.get(op));
+        fields.requireOnly(requestFields(op));
         if (status != 0) {
             throw fields.malformed("status of a request must be 0");
         }
@@ -85,26 +102,48 @@ public final class MessageCodec {
 
     public static byte[] encodeRequest(Request request) {
         FieldWriter out = new FieldWriter(Limits.MAX_REQUEST).header(request.operation().code(), request.id(), 0);
-        if (request instanceof Request.Mount m) {
-            out.string(Tag.SOURCE, m.source()).string(Tag.TARGET, m.target()).string(Tag.FSTYPE, m.fstype())
-                    .u64(Tag.MOUNT_FLAGS, m.flags()).string(Tag.DATA, m.data());
-            if (m.announcesDescriptor()) {
-                out.u32(Tag.FD, m.senderFd());
+        request.accept(new Request.Handler<FieldWriter>() {
+            @Override
+            public FieldWriter mount(Request.Mount m) {
+                out.string(Tag.SOURCE, m.source()).string(Tag.TARGET, m.target()).string(Tag.FSTYPE, m.fstype())
+                        .u64(Tag.MOUNT_FLAGS, m.flags()).string(Tag.DATA, m.data());
+                return m.announcesDescriptor() ? out.u32(Tag.FD, m.senderFd()) : out;
             }
-        } else if (request instanceof Request.Umount u) {
-            out.string(Tag.TARGET, u.target()).u32(Tag.UMOUNT_FLAGS, u.flags());
-        } else if (request instanceof Request.List l) {
-            out.u32(Tag.CURSOR, l.cursor());
-        } else if (request instanceof Request.RunMount r) {
-            out.string(Tag.SOURCE, r.source()).string(Tag.TARGET, r.target()).string(Tag.FSTYPE, r.fstype())
-                    .string(Tag.DATA, r.options()).u32(Tag.TIMEOUT_MS, r.timeoutMillis());
-        }
+
+            @Override
+            public FieldWriter umount(Request.Umount u) {
+                return out.string(Tag.TARGET, u.target()).u32(Tag.UMOUNT_FLAGS, u.flags());
+            }
+
+            @Override
+            public FieldWriter list(Request.List l) {
+                return out.u32(Tag.CURSOR, l.cursor());
+            }
+
+            @Override
+            public FieldWriter runMount(Request.RunMount r) {
+                return out.string(Tag.SOURCE, r.source()).string(Tag.TARGET, r.target())
+                        .string(Tag.FSTYPE, r.fstype()).string(Tag.DATA, r.options()).u32(Tag.TIMEOUT_MS, r.timeoutMillis());
+            }
+
+            @Override
+            public FieldWriter status(Request.Status s) {
+                return out;
+            }
+        });
         return out.toBytes();
     }
 
+    /** Every reply goes out through here: header, message, then the fields it carries. */
     public static byte[] encodeReply(Reply reply) {
         FieldWriter out = new FieldWriter(Limits.MAX_REPLY).header(reply.kind(), reply.id(), reply.status())
                 .string(Tag.MESSAGE, truncate(reply.message(), Limits.MESSAGE_MAX));
+        for (MountEntry entry : reply.entries()) {
+            out.bytes(Tag.ENTRY, encodeEntry(entry));
+        }
+        if (reply.nextCursor() >= 0) {
+            out.u32(Tag.NEXT_CURSOR, reply.nextCursor());
+        }
         if (reply.exitStatus() >= 0) {
             out.u32(Tag.EXIT_STATUS, reply.exitStatus());
         }
@@ -114,22 +153,29 @@ public final class MessageCodec {
         return out.toBytes();
     }
 
-    /** A LIST reply holding as many of {@code all} from {@code cursor} on as fit. */
-    public static byte[] encodeListReply(int id, List<MountEntry> all, int cursor) {
-        FieldWriter out = new FieldWriter(Limits.MAX_REPLY)
-                .header(Operation.LIST.code() | Operation.REPLY_BIT, id, 0).string(Tag.MESSAGE, "");
-        int index = cursor;
+    /**
+     * The LIST reply holding as many of {@code all} from {@code cursor} on as fit in one
+     * message, with the cursor of the next page when some are left.
+     */
+    public static Reply listReply(int id, List<MountEntry> all, int cursor) {
+        int room = Limits.MAX_REPLY - Limits.HEADER_SIZE - 4 - CURSOR_FIELD; // header, empty MESSAGE
+        List<MountEntry> page = new ArrayList<>();
+        int index = Math.max(0, cursor);
         for (; index < all.size(); index++) {
-            byte[] entry = encodeEntry(all.get(index));
-            if (out.remaining() < entry.length + 4 + CURSOR_FIELD) {
+            int size = 4 + encodeEntry(all.get(index)).length;
+            if (size > room) {
                 break;
             }
-            out.bytes(Tag.ENTRY, entry);
+            room -= size;
+            page.add(all.get(index));
         }
-        if (index < all.size()) {
-            out.u32(Tag.NEXT_CURSOR, index);
-        }
-        return out.toBytes();
+        return new Reply(id, Operation.LIST.code() | Operation.REPLY_BIT, 0, "", List.copyOf(page),
+                index < all.size() ? index : -1, -1, "");
+    }
+
+    /** {@link #listReply} encoded. */
+    public static byte[] encodeListReply(int id, List<MountEntry> all, int cursor) {
+        return encodeReply(listReply(id, all, cursor));
     }
 
     private static byte[] encodeEntry(MountEntry entry) {

@@ -10,8 +10,28 @@ import java.util.List;
 public record Reply(int id, int kind, int status, String message, List<MountEntry> entries,
                     int nextCursor, int exitStatus, String output) {
 
+    public Reply {
+        entries = List.copyOf(entries);
+    }
+
+    /** A reply of {@code status} to a message whose header said {@code id} and {@code kind}. */
     public static Reply of(int id, int kind, int status, String message) {
         return new Reply(id, kind | Operation.REPLY_BIT, status, message, List.of(), -1, -1, "");
+    }
+
+    /** A reply of {@code status} to {@code request}. */
+    public static Reply to(Request request, int status, String message) {
+        return of(request.id(), request.operation().code(), status, message);
+    }
+
+    /** Success, nothing more to say. */
+    public static Reply ok(Request request) {
+        return to(request, 0, "");
+    }
+
+    /** The answer to a message that could not be decoded, echoing what of its header could be read. */
+    public static Reply malformed(MalformedMessageException e) {
+        return of(e.id(), e.kind(), e.errno(), e.getMessage());
     }
 
     /** A RUN_MOUNT reply for a helper that ran to its end. */

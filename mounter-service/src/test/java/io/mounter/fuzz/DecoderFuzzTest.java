@@ -3,6 +3,7 @@ package io.mounter.fuzz;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.mounter.request.RequestHandler;
 import io.mounter.linux.Errno;
 import io.mounter.protocol.Limits;
 import io.mounter.protocol.MalformedMessageException;

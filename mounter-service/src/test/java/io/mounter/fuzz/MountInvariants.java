@@ -1,5 +1,6 @@
 package io.mounter.fuzz;
 
+import io.mounter.linux.Fuse;
 import io.mounter.linux.Errno;
 import io.mounter.linux.MountFlags;
 import io.mounter.policy.AttachedDescriptor;
@@ -48,7 +49,7 @@ public final class MountInvariants {
         require(data.getBytes(StandardCharsets.UTF_8).length < 4096, "options of 4096 bytes or more" + context);
         List<String> fdOptions = optionsWithKey(data, "fd");
         List<String> requestedFdOptions = optionsWithKey(request.data() == null ? "" : request.data(), "fd");
-        if (isFuse(mount.fstype())) {
+        if (Fuse.isFuseType(mount.fstype())) {
             long forced = MountFlags.MS_NOSUID | MountFlags.MS_NODEV;
             require((mount.flags() & forced) == forced, "FUSE mount without nosuid,nodev" + context);
             require(fd != null && fd.isFuseDevice(), "FUSE mount without an attached /dev/fuse" + context);
@@ -89,11 +90,6 @@ public final class MountInvariants {
             }
         }
         require(full.equals("/" + String.join("/", requestedParts)), "not the path the request named" + context);
-    }
-
-    private static boolean isFuse(String fstype) {
-        return fstype.equals("fuse") || fstype.startsWith("fuse.") || fstype.equals("fuseblk")
-                || fstype.startsWith("fuseblk.");
     }
 
     /**

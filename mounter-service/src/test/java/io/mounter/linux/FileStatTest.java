@@ -13,31 +13,19 @@ import org.junit.jupiter.api.io.TempDir;
 class FileStatTest {
     private static final int S_IFCHR = 0020000;
     private static final int S_IFDIR = 0040000;
+    private static final DeviceNumber NONE = new DeviceNumber(0, 0);
 
     @Test
-    void devFuseNumbersDecode() {
-        FileStat fuse = new FileStat(5, 6, S_IFCHR | 0666, 0xAE5); // makedev(10, 229)
-        assertEquals(10, fuse.rdevMajor());
-        assertEquals(229, fuse.rdevMinor());
+    void devFuseIsTheFuseDevice() {
+        FileStat fuse = new FileStat(S_IFCHR | 0666, 6, NONE, new DeviceNumber(10, 229));
         assertTrue(fuse.isCharacterDevice());
         assertFalse(fuse.isDirectory());
+        assertTrue(Fuse.isDevice(fuse));
+        assertFalse(Fuse.isDevice(new FileStat(S_IFCHR | 0666, 6, NONE, new DeviceNumber(1, 3))), "/dev/null");
+        assertFalse(Fuse.isDevice(new FileStat(S_IFDIR | 0755, 6, NONE, new DeviceNumber(10, 229))), "a directory");
     }
 
-    @Test
-    void largeNumbersUseTheSplitGlibcEncoding() {
-        FileStat stat = new FileStat(0, 0, S_IFCHR, 0x1200abcd345efL); // makedev(0x12345, 0xabcdef)
-        assertEquals(0x12345, stat.rdevMajor());
-        assertEquals(0xabcdef, stat.rdevMinor());
-    }
-
-    @Test
-    void aDirectoryIsNotACharacterDevice() {
-        FileStat dir = new FileStat(0, 0, S_IFDIR | 0755, 0);
-        assertTrue(dir.isDirectory());
-        assertFalse(dir.isCharacterDevice());
-    }
-
-    /** Checks the struct stat offsets Syscalls.fstat reads against what the JDK reports. */
+    /** Checks what Syscalls.fstat reads from statx against what the JDK reports. */
     @Test
     void fstatAgreesWithTheJdk(@TempDir Path dir) throws IOException {
         assertSameFile(Path.of("/dev/null"), Syscalls.O_RDONLY);
@@ -45,17 +33,24 @@ class FileStatTest {
 
         FileStat devNull = statOf(Path.of("/dev/null"), Syscalls.O_RDONLY);
         assertTrue(devNull.isCharacterDevice());
-        assertEquals(1, devNull.rdevMajor());
-        assertEquals(3, devNull.rdevMinor());
+        assertEquals(new DeviceNumber(1, 3), devNull.rdev());
         assertTrue(statOf(dir, Syscalls.O_RDONLY | Syscalls.O_DIRECTORY).isDirectory());
     }
 
     private static void assertSameFile(Path path, int flags) throws IOException {
         FileStat stat = statOf(path, flags);
-        assertEquals(((Number) Files.getAttribute(path, "unix:dev")).longValue(), stat.device(), "dev of " + path);
+        assertEquals(glibcDevice(((Number) Files.getAttribute(path, "unix:dev")).longValue()), stat.device(),
+                "dev of " + path);
         assertEquals(((Number) Files.getAttribute(path, "unix:ino")).longValue(), stat.inode(), "ino of " + path);
         assertEquals(((Number) Files.getAttribute(path, "unix:mode")).intValue(), stat.mode(), "mode of " + path);
-        assertEquals(((Number) Files.getAttribute(path, "unix:rdev")).longValue(), stat.rdev(), "rdev of " + path);
+        assertEquals(glibcDevice(((Number) Files.getAttribute(path, "unix:rdev")).longValue()), stat.rdev(),
+                "rdev of " + path);
+    }
+
+    /** glibc's gnu_dev_major/minor split of a dev_t, as the JDK reports it. */
+    private static DeviceNumber glibcDevice(long dev) {
+        return new DeviceNumber((int) (((dev >>> 32) & 0xfffff000L) | ((dev >>> 8) & 0xfffL)),
+                (int) (((dev >>> 12) & 0xffffff00L) | (dev & 0xffL)));
     }
 
     private static FileStat statOf(Path path, int flags) {

@@ -17,10 +17,46 @@ class MountInfoTest {
                 612 29 0:53 / /var/lib/kubelet/pods/p/volumes/v rw,nosuid,nodev,relatime - fuse.sshfs root@127.0.0.1:/srv rw,user_id=0,group_id=0
                 """);
         assertEquals(List.of(
-                new MountInfo.Entry(22, 1, new DeviceNumber(0, 21), "/", "/proc", "proc", "proc"),
-                new MountInfo.Entry(36, 35, new DeviceNumber(98, 0), "/mnt1", "/mnt2", "ext3", "/dev/root"),
+                new MountInfo.Entry(22, 1, new DeviceNumber(0, 21), "/", "/proc", "proc", "proc",
+                        "rw,nosuid,nodev,noexec,relatime", List.of("shared:5"), "rw"),
+                new MountInfo.Entry(36, 35, new DeviceNumber(98, 0), "/mnt1", "/mnt2", "ext3", "/dev/root",
+                        "rw,noatime", List.of("master:1", "propagate_from:2"), "rw,errors=continue"),
                 new MountInfo.Entry(612, 29, new DeviceNumber(0, 53), "/", "/var/lib/kubelet/pods/p/volumes/v",
-                        "fuse.sshfs", "root@127.0.0.1:/srv")), entries);
+                        "fuse.sshfs", "root@127.0.0.1:/srv", "rw,nosuid,nodev,relatime", List.of(),
+                        "rw,user_id=0,group_id=0")), entries);
+    }
+
+    @Test
+    void optionsAndOptionalFieldsAreKeptApart() {
+        MountInfo.Entry entry = MountInfo.parse(
+                "90 87 0:50 / /p/a\\040b rw,nosuid,nodev shared:7 master:3 - fuse.sshfs u@h:/x "
+                        + "rw,user_id=0,group_id=0,allow_other\n").get(0);
+        assertEquals("rw,nosuid,nodev", entry.mountOptions());
+        assertEquals(List.of("shared:7", "master:3"), entry.optionalFields());
+        assertEquals("rw,user_id=0,group_id=0,allow_other", entry.superOptions());
+        assertEquals("/p/a b", entry.mountPoint());
+        assertEquals("fuse.sshfs", entry.fstype());
+        assertThrows(UnsupportedOperationException.class, () -> entry.optionalFields().add("x"));
+    }
+
+    @Test
+    void superOptionsAreUnescapedAndMayBeMissing() {
+        // seq_show_option escapes a space (and ',', '=') inside an option's value
+        assertEquals("rw,subvol=/a b", MountInfo.parse("50 29 0:70 / /s rw - btrfs /dev/x rw,subvol=/a\\040b\n")
+                .get(0).superOptions());
+        MountInfo.Entry bare = MountInfo.parse("51 29 0:71 / /t rw - tmpfs none\n").get(0);
+        assertEquals("", bare.superOptions());
+        assertEquals("none", bare.source());
+    }
+
+    @Test
+    void theShortConstructorLeavesTheOptionsEmpty() {
+        MountInfo.Entry entry = new MountInfo.Entry(1, 0, new DeviceNumber(8, 1), "/", "/", "ext4", "/dev/sda1");
+        assertEquals("", entry.mountOptions());
+        assertEquals(List.of(), entry.optionalFields());
+        assertEquals("", entry.superOptions());
+        assertEquals(new MountInfo.Entry(1, 0, new DeviceNumber(8, 1), "/", "/", "ext4", "/dev/sda1", "",
+                List.of(), ""), entry);
     }
 
     @Test

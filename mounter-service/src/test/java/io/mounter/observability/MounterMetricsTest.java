@@ -5,12 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.mounter.linux.Errno;
-import io.mounter.server.Health;
+import io.mounter.protocol.Operation;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
-class MounterMetricsTest {
+public class MounterMetricsTest {
     private static final long MICROS = 1_000;
     private static final long MILLIS = 1_000_000;
 
@@ -20,11 +20,11 @@ class MounterMetricsTest {
 
     @Test
     void requestsAreCountedByOperationAndResultWithErrnoNames() {
-        metrics.observe("MOUNT", 0, 300 * MICROS);
-        metrics.observe("MOUNT", 0, 2 * MILLIS);
-        metrics.observe("MOUNT", Errno.EPERM, 80 * MICROS);
-        metrics.observe("UMOUNT", Errno.ENOENT, 80 * MICROS);
-        metrics.observe("MALFORMED", Errno.EBADMSG, 10 * MICROS);
+        metrics.observe(Operation.MOUNT, 0, 300 * MICROS);
+        metrics.observe(Operation.MOUNT, 0, 2 * MILLIS);
+        metrics.observe(Operation.MOUNT, Errno.EPERM, 80 * MICROS);
+        metrics.observe(Operation.UMOUNT, Errno.ENOENT, 80 * MICROS);
+        metrics.malformed(Errno.EBADMSG, 10 * MICROS);
 
         String text = metrics.scrape();
 
@@ -37,10 +37,10 @@ class MounterMetricsTest {
 
     @Test
     void theHistogramCountsEachRequestInEveryBucketFromItsOwnUp() {
-        metrics.observe("MOUNT", 0, 300 * MICROS);
-        metrics.observe("MOUNT", 0, 2 * MILLIS);
-        metrics.observe("MOUNT", Errno.EPERM, 80 * MICROS);
-        metrics.observe("RUN_MOUNT", 0, 12_000 * MILLIS);
+        metrics.observe(Operation.MOUNT, 0, 300 * MICROS);
+        metrics.observe(Operation.MOUNT, 0, 2 * MILLIS);
+        metrics.observe(Operation.MOUNT, Errno.EPERM, 80 * MICROS);
+        metrics.observe(Operation.RUN_MOUNT, 0, 12_000 * MILLIS);
 
         String text = metrics.scrape();
 
@@ -72,15 +72,22 @@ class MounterMetricsTest {
     }
 
     @Test
-    void unknownOperationsAndErrnosOutsideTheCacheStillCount() {
-        metrics.observe("SOMETHING_NEW", 0, MICROS);
-        metrics.observe("MOUNT", 300, MICROS);
-        metrics.observe("MOUNT", 300, MICROS);
+    void errnosOutsideTheCacheStillCount() {
+        metrics.observe(Operation.MOUNT, 300, MICROS);
+        metrics.observe(Operation.MOUNT, 300, MICROS);
 
+        assertSample(metrics.scrape(), "mounter_requests_total{op=\"MOUNT\",result=\"errno_300\",}", 2);
+    }
+
+    @Test
+    void everyOperationHasItsOwnLabel() {
+        for (Operation operation : Operation.values()) {
+            metrics.observe(operation, 0, MICROS);
+        }
         String text = metrics.scrape();
-
-        assertSample(text, "mounter_requests_total{op=\"OTHER\",result=\"ok\",}", 1);
-        assertSample(text, "mounter_requests_total{op=\"MOUNT\",result=\"errno_300\",}", 2);
+        for (Operation operation : Operation.values()) {
+            assertSample(text, "mounter_requests_total{op=\"" + operation.name() + "\",result=\"ok\",}", 1);
+        }
     }
 
     @Test
@@ -116,16 +123,16 @@ class MounterMetricsTest {
 
     @Test
     void observingAllocatesNothingOnceEachKindWasSeen() {
-        // observe() runs on the pinned connection workers: no garbage per request
+        // observe() runs on the request path before each reply: no garbage per request
         com.sun.management.ThreadMXBean threads =
                 (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
         long thread = Thread.currentThread().getId();
         for (int i = 0; i < 1000; i++) {
-            metrics.observe("MOUNT", i % 2 == 0 ? 0 : Errno.EPERM, i * MICROS);
+            metrics.observe(Operation.MOUNT, i % 2 == 0 ? 0 : Errno.EPERM, i * MICROS);
         }
         long before = threads.getThreadAllocatedBytes(thread);
         for (int i = 0; i < 100_000; i++) {
-            metrics.observe("MOUNT", i % 2 == 0 ? 0 : Errno.EPERM, i * MICROS);
+            metrics.observe(Operation.MOUNT, i % 2 == 0 ? 0 : Errno.EPERM, i * MICROS);
         }
         long allocated = threads.getThreadAllocatedBytes(thread) - before;
         // a label lookup per call would take megabytes; what is left is the JIT's own
@@ -134,14 +141,14 @@ class MounterMetricsTest {
 
     @Test
     void noCreatedSeries() {
-        metrics.observe("MOUNT", 0, MICROS);
+        metrics.observe(Operation.MOUNT, 0, MICROS);
         metrics.staleMountCleaned("/t", "gone");
         assertFalse(metrics.scrape().contains("_created"), metrics.scrape());
     }
 
     @Test
     void everyLineIsACommentOrASample() {
-        metrics.observe("MOUNT", Errno.EACCES, MICROS);
+        metrics.observe(Operation.MOUNT, Errno.EACCES, MICROS);
         for (String line : metrics.scrape().split("\n")) {
             assertTrue(line.startsWith("# HELP ") || line.startsWith("# TYPE ")
                     || line.matches("[a-z_]+(\\{.*\\})? [-+0-9.E]+"), line);
@@ -155,7 +162,7 @@ class MounterMetricsTest {
         assertEquals("ETIMEDOUT", MounterMetrics.result(Errno.ETIMEDOUT));
     }
 
-    static void assertSample(String text, String series, double expected) {
+    public static void assertSample(String text, String series, double expected) {
         assertEquals(expected, value(text, series), 1e-9, series + " in\n" + text);
     }
 

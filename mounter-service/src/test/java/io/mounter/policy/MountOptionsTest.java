@@ -62,6 +62,14 @@ class MountOptionsTest {
     }
 
     @Test
+    void maskedFollowsTheSharedRule() {
+        // CredentialMaskTest checks the rule itself against test-vectors/credential-masking.tsv
+        assertEquals("x-password=<masked>,ro", MountOptions.parse("x-password=hunter2,ro").masked());
+        assertEquals("password=<masked>,ro", MountOptions.parse("password=\"a,b\",ro").masked());
+        assertEquals("password=<masked>,ro", MountOptions.mask("password=secret]leak,ro"));
+    }
+
+    @Test
     void maskOfUnparsableOptionsRevealsNothing() {
         String masked = MountOptions.mask("user=bob,,password=hunter2");
         assertFalse(masked.contains("hunter2"), masked);

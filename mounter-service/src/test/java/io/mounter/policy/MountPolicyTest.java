@@ -359,12 +359,4 @@ class MountPolicyTest {
         assertEquals("mnt", underRoot.parentRelative());
     }
 
-    @Test
-    void isFuseKnowsTheFuseFamily() {
-        assertTrue(MountPolicy.isFuse("fuse"));
-        assertTrue(MountPolicy.isFuse("fuse.sshfs"));
-        assertTrue(MountPolicy.isFuse("fuseblk"));
-        assertFalse(MountPolicy.isFuse("fusectl"));
-        assertFalse(MountPolicy.isFuse("tmpfs"));
-    }
 }

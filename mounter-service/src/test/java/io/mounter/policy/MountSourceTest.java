@@ -10,6 +10,7 @@ class MountSourceTest {
     @CsvSource(delimiter = '|', value = {
         "https://user:hunter2@dav.example/dir | https://user:<masked>@dav.example/dir",
         "//user:hunter2@server/share         | //user:<masked>@server/share",
+        "//bob:pa@ss:word@srv/share           | //bob:<masked>@srv/share",
         "user:hunter2@host:/export           | user:<masked>@host:/export",
         "127.0.0.2:/v1                        | 127.0.0.2:/v1",
         "u@h:/d                               | u@h:/d",

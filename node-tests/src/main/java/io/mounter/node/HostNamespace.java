@@ -7,7 +7,7 @@ import java.util.List;
 /**
  * The simulated host: a private copy of the machine's mount namespace, in the node
  * network, held by a process. Mounts made here never reach the machine's real root
- * namespace ({@code --propagation private}), which is the point: FINDINGS.md says the
+ * namespace ({@code --propagation private}), which is the point: docs/kernel-notes.md says the
  * sandbox's own PID 1 namespace is off limits, so mounterd is pointed at
  * {@link #mountNsPath()} (or {@code /host/proc/<pid>/ns/mnt} from inside the container).
  * It shares the machine's PID namespace, as a real host does; so if the JVM dies, the
@@ -65,9 +65,9 @@ public final class HostNamespace implements AutoCloseable {
         return command(List.of(argv)).run();
     }
 
-    /** The host's mount table, read from /proc/PID/mountinfo. */
-    public MountTable mountinfo() {
-        return MountTable.of(pid());
+    /** What is mounted in the host namespace, read from /proc/PID/mountinfo. */
+    public NamespaceMounts mountinfo() {
+        return NamespaceMounts.of(pid());
     }
 
     public boolean isMounted(Path mountPoint) {

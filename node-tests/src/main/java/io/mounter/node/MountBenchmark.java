@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -21,13 +22,17 @@ import java.util.regex.Pattern;
  * 1, 8 and 32 concurrent clients; reading through a bindfs and a glusterfs mount mounterd
  * made against the same filesystem mounted natively; mounterd's start-to-ready time and
  * resident memory with and without AppCDS (training the archives first). Prints the tables
- * and writes them to the file named by the first argument (docs/benchmarks.md).
+ * and writes them to the file named by the first argument (docs/benchmarks.md). Given an
+ * older build's dist ({@code --baseline-dist}, which {@code ./run bench --baseline REF}
+ * builds), the forwarded pair is measured for its mounterd too, taking turns with this one's.
  */
 public final class MountBenchmark {
     private static final int PAIRS = 2000;
     private static final int NSENTER_PAIRS = 200;
     /** Runs of each way, taking turns; the tables show the run with the middle median. */
-    private static final int LATENCY_RUNS = 5;
+    private static final int LATENCY_RUNS = 7;
+    /** Pairs a freshly started mounterd serves, unmeasured, before a measured run (its JIT warms up). */
+    private static final int WARM_UP_PAIRS = 1500;
     private static final int DOCKER_PAIRS = 20;
     private static final int[] CLIENTS = {1, 8, 32};
     private static final int THROUGHPUT_SECONDS = 5;
@@ -37,13 +42,49 @@ public final class MountBenchmark {
     private static final String UNTUNED_JAVA_OPTS =
             "-Xmx32m -Xss512k -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:-UsePerfData";
     private static final Pattern LATENCY = Pattern.compile("pairs=(\\d+) median_us=([\\d.]+) p99_us=([\\d.]+)");
+    private static final String FORWARDED = "forwarded: shim -> mounterd -> host ns";
+    /**
+     * Both mounterds of a baseline comparison start with this besides the pod's environment:
+     * no AppCDS archive (only this build's dist gets one, from the training), so that both
+     * load their classes alike.
+     */
+    private static final Map<String, String> COMPARED_ENVIRONMENT = Map.of("MOUNTER_CDS_ARCHIVE", "");
     private static final Pattern THROUGHPUT = Pattern.compile(
             "clients=(\\d+) seconds=([\\d.]+) pairs=(\\d+) pairs_per_s=(\\d+) eagain=(\\d+) errors=(\\d+)");
 
     private MountBenchmark() {
     }
 
-    record Latency(String way, int pairs, double medianUs, double p99Us, String note) {
+    /**
+     * One row of the pair table. {@code currentOverBaseline}: for the baseline build's forwarded
+     * pair, the median over the runs of this build's run median divided by the baseline's in
+     * the same round; NaN for every other row.
+     */
+    record Latency(String way, int pairs, double medianUs, double p99Us, String note, double currentOverBaseline) {
+        Latency(String way, int pairs, double medianUs, double p99Us, String note) {
+            this(way, pairs, medianUs, p99Us, note, Double.NaN);
+        }
+
+        boolean baseline() {
+            return !Double.isNaN(currentOverBaseline);
+        }
+    }
+
+    /** An older build to measure the forwarded pair of beside this one: its dist and what to call it. */
+    record Baseline(String name, Distribution dist) {
+        String row() {
+            return "forwarded, baseline " + name;
+        }
+    }
+
+    /**
+     * One way of doing the pair: its command, what runs before and after each of its runs, and
+     * whether each measured run follows an unmeasured warm-up run of {@link #WARM_UP_PAIRS}.
+     */
+    private record Way(Command command, Runnable before, Runnable after, Command warmUp) {
+        static Way of(Command command) {
+            return new Way(command, () -> { }, () -> { }, null);
+        }
     }
 
     record Throughput(int clients, double forwardedPerSecond, long forwardedEagain, double directPerSecond) {
@@ -55,27 +96,66 @@ public final class MountBenchmark {
     /**
      * {@code [OUTPUT]} runs every part and writes the document to OUTPUT (docs/benchmarks.md);
      * {@code --only PART} (latency, throughput, data, startup) runs one part and prints its
-     * table only, for a quick look while tuning.
+     * table only, for a quick look while tuning. {@code --baseline-dist DIR} (an older build's
+     * dist/) and {@code --baseline-name NAME} (what the row calls it, e.g. the git ref) add
+     * the baseline's forwarded pair to the latency part.
      */
     public static void main(String[] args) throws IOException {
-        boolean onePart = args.length == 2 && args[0].equals("--only");
-        if (!onePart || args[1].equals("startup")) {
+        String only = null;
+        Path output = Path.of("docs/benchmarks.md");
+        Path baselineDist = null;
+        String baselineName = null;
+        for (int i = 0; i < args.length; i++) {
+            switch (args[i]) {
+                case "--only" -> only = value(args, ++i);
+                case "--baseline-dist" -> baselineDist = Path.of(value(args, ++i)).toAbsolutePath().normalize();
+                case "--baseline-name" -> baselineName = value(args, ++i);
+                default -> {
+                    if (args[i].startsWith("-")) {
+                        throw new IllegalArgumentException("unknown option " + args[i]);
+                    }
+                    output = Path.of(args[i]);
+                }
+            }
+        }
+        Baseline baseline = null;
+        if (baselineDist != null) {
+            if (!Files.isExecutable(baselineDist.resolve("bin/mounterd"))) {
+                throw new IllegalArgumentException("no bin/mounterd in the baseline dist " + baselineDist);
+            }
+            baseline = new Baseline(baselineName != null ? baselineName : baselineDist.toString(),
+                    new Distribution(baselineDist));
+        }
+        if (baseline != null && only != null && !only.equals("latency")) {
+            throw new IllegalArgumentException("a baseline is measured in the latency part only, not in " + only);
+        }
+        if (only == null || only.equals("startup")) {
             trainAppCds();
         }
-        if (onePart) {
+        if (only != null) {
             try (MounterNode mounter = startNode()) {
-                System.out.print(part(mounter, args[1]));
+                System.out.print(part(mounter, only, baseline));
+            }
+            if (baseline != null) {
+                System.out.println();
+                System.out.print(baselineMethod(baseline));
             }
             return;
         }
-        Path output = Path.of(args.length > 0 ? args[0] : "docs/benchmarks.md");
         String document;
         try (MounterNode mounter = startNode()) {
-            document = measure(mounter);
+            document = measure(mounter, baseline);
         }
         System.out.print(document);
         Files.writeString(output, document);
         System.out.println("written to " + output);
+    }
+
+    private static String value(String[] args, int i) {
+        if (i >= args.length) {
+            throw new IllegalArgumentException(args[i - 1] + " needs a value");
+        }
+        return args[i];
     }
 
     private static MounterNode startNode() {
@@ -95,9 +175,9 @@ public final class MountBenchmark {
         }
     }
 
-    private static String part(MounterNode mounter, String name) {
+    private static String part(MounterNode mounter, String name, Baseline baseline) {
         return switch (name) {
-            case "latency" -> latencyTable(latencies(mounter));
+            case "latency" -> latencyTable(latencies(mounter, baseline));
             case "throughput" -> throughputTable(throughputs(mounter));
             case "data" -> DataPathBenchmark.table(reads(mounter));
             case "startup" -> startupTable(startups(mounter, startupWays()));
@@ -106,15 +186,15 @@ public final class MountBenchmark {
         };
     }
 
-    private static String measure(MounterNode mounter) throws IOException {
+    private static String measure(MounterNode mounter, Baseline baseline) throws IOException {
         System.out.println("start-up, with and without AppCDS");
         List<Startup> startups = startups(mounter, startupWays());
         System.out.println("latency of one pair");
-        List<Latency> latencies = latencies(mounter);
+        List<Latency> latencies = latencies(mounter, baseline);
         System.out.println("throughput");
         List<Throughput> throughputs = throughputs(mounter);
         System.out.println("data path");
-        return document(latencies, throughputs, reads(mounter), startups);
+        return document(latencies, throughputs, reads(mounter), startups, baseline);
     }
 
     private static Map<String, Map<String, String>> startupWays() {
@@ -140,27 +220,72 @@ public final class MountBenchmark {
 
     // ---- one pair ----------------------------------------------------------------------------
 
-    private static List<Latency> latencies(MounterNode mounter) {
+    /**
+     * The ways take turns, {@link #LATENCY_RUNS} runs each; the row of each is its run with
+     * the middle median. With a baseline, this build's mounterd and the baseline's take turns
+     * on the node's socket ({@link #baselineMethod}): before each run of either, the other is
+     * stopped and this one started afresh, and which of the two goes first alternates.
+     */
+    private static List<Latency> latencies(MounterNode mounter, Baseline baseline) {
         Path target = mounter.node().newVolumeDir("bench");
         String bench = bench(mounter);
         // The shim forwards tmpfs only when told to; its umount prefix comes from the
         // container's /etc/mounter/preload.conf, which covers the node's kubelet dir.
         Command forwarded = mounter.container().command(List.of(bench, "call", Integer.toString(PAIRS),
                 target.toString()), Map.of("MOUNTER_FORWARD_FSTYPES", "tmpfs"));
+        Command warmUp = mounter.container().command(List.of(bench, "call", Integer.toString(WARM_UP_PAIRS),
+                target.toString()), Map.of("MOUNTER_FORWARD_FSTYPES", "tmpfs"));
         Command direct = mounter.host().command(List.of(bench, "call", Integer.toString(PAIRS), target.toString()));
         Command nsenter = Command.of(bench, "nsenter", Integer.toString(NSENTER_PAIRS), target.toString(),
                 Long.toString(mounter.host().pid()));
-        Map<String, Command> ways = new LinkedHashMap<>();
-        ways.put("forwarded: shim -> mounterd -> host ns", forwarded);
-        ways.put("direct mount(2) in the host ns (C)", direct);
-        ways.put("nsenter -t PID -m mount, per call", nsenter);
+        Map<String, Way> ways = new LinkedHashMap<>();
+        if (baseline == null) {
+            ways.put(FORWARDED, new Way(forwarded, () -> { }, () -> { }, warmUp));
+        } else {
+            // the same client (this build's shim and mount-bench) on the same socket, whichever
+            // mounterd serves it; the node's own is back whenever the baseline's is not running,
+            // as the other ways always find it
+            Mounterd[] running = new Mounterd[1];
+            ways.put(FORWARDED, new Way(forwarded, () -> mounter.restartMounterd(COMPARED_ENVIRONMENT), () -> { },
+                    warmUp));
+            ways.put(baseline.row(), new Way(forwarded,
+                    () -> running[0] = mounter.replaceMounterd(baseline.dist(), "baseline", COMPARED_ENVIRONMENT),
+                    () -> {
+                        try {
+                            running[0].close();
+                        } finally {
+                            mounter.restartMounterd(COMPARED_ENVIRONMENT);
+                        }
+                    }, warmUp));
+        }
+        ways.put("direct mount(2) in the host ns (C)", Way.of(direct));
+        ways.put("nsenter -t PID -m mount, per call", Way.of(nsenter));
         Map<String, List<Latency>> runs = new LinkedHashMap<>();
         ways.keySet().forEach(way -> runs.put(way, new ArrayList<>()));
         for (int run = 0; run < LATENCY_RUNS; run++) { // the ways take turns: drift falls on all alike
-            ways.forEach((way, command) -> runs.get(way).add(latency(way, command)));
+            List<String> order = new ArrayList<>(ways.keySet());
+            if (baseline != null && run % 2 == 1) {
+                Collections.swap(order, 0, 1); // the baseline first every other run
+            }
+            for (String way : order) {
+                Way each = ways.get(way);
+                each.before().run();
+                try {
+                    if (each.warmUp() != null) {
+                        latency(way, each.warmUp());
+                    }
+                    runs.get(way).add(latency(way, each.command()));
+                } finally {
+                    each.after().run();
+                }
+            }
+        }
+        if (baseline != null) {
+            mounter.restartMounterd(); // as the node started it, for the parts that follow
         }
         List<Latency> latencies = new ArrayList<>();
-        runs.forEach((way, each) -> latencies.add(middle(each)));
+        runs.forEach((way, each) -> latencies.add(middle(each,
+                baseline != null && way.equals(baseline.row()) ? roundRatio(runs.get(FORWARDED), each) : Double.NaN)));
         latencies.add(DockerExec.measure(DOCKER_PAIRS));
         return latencies;
     }
@@ -171,13 +296,25 @@ public final class MountBenchmark {
                 Double.parseDouble(m.group(3)), "");
     }
 
+    /**
+     * The median over the rounds of current's run median over baseline's: both ran in the
+     * same round, back to back, so the machine's drift between rounds cancels out.
+     */
+    static double roundRatio(List<Latency> current, List<Latency> baseline) {
+        List<Double> ratios = new ArrayList<>();
+        for (int round = 0; round < current.size(); round++) {
+            ratios.add(current.get(round).medianUs() / baseline.get(round).medianUs());
+        }
+        return median(ratios);
+    }
+
     /** The run with the middle median, with the other runs' medians as its note. */
-    private static Latency middle(List<Latency> runs) {
+    private static Latency middle(List<Latency> runs, double currentOverBaseline) {
         List<Latency> sorted = runs.stream().sorted(java.util.Comparator.comparingDouble(Latency::medianUs)).toList();
         Latency middle = sorted.get(sorted.size() / 2);
         String all = sorted.stream().map(r -> String.format("%.0f", r.medianUs()))
                 .collect(java.util.stream.Collectors.joining(", "));
-        return new Latency(middle.way(), middle.pairs(), middle.medianUs(), middle.p99Us(), all);
+        return new Latency(middle.way(), middle.pairs(), middle.medianUs(), middle.p99Us(), all, currentOverBaseline);
     }
 
     // ---- concurrent clients ------------------------------------------------------------------
@@ -253,6 +390,9 @@ public final class MountBenchmark {
         for (Latency f : figures) {
             if (f.pairs() == 0) {
                 out.append(String.format("| %s | - | - | - | %s | - |%n", f.way(), f.note()));
+            } else if (f.baseline()) {
+                out.append(String.format("| %s | %d | %.1f | %.1f | current/baseline %.2fx | %s |%n", f.way(),
+                        f.pairs(), f.medianUs(), f.p99Us(), f.currentOverBaseline(), f.note()));
             } else {
                 out.append(String.format("| %s | %d | %.1f | %.1f | %.2fx | %s |%n", f.way(), f.pairs(),
                         f.medianUs(), f.p99Us(), f.medianUs() / forwarded, f.note().isEmpty() ? "one run" : f.note()));
@@ -284,12 +424,13 @@ public final class MountBenchmark {
     }
 
     private static String document(List<Latency> latencies, List<Throughput> throughputs,
-                                   List<DataPathBenchmark.Figures> reads, List<Startup> startups) throws IOException {
+                                   List<DataPathBenchmark.Figures> reads, List<Startup> startups,
+                                   Baseline baseline) throws IOException {
         String kernel = Files.readString(Path.of("/proc/sys/kernel/osrelease")).strip();
         Throughput most = throughputs.get(throughputs.size() - 1);
         Startup tuned = startups.get(startups.size() - 1);
         double worstRatio = reads.stream().mapToDouble(DataPathBenchmark.Figures::ratio).min().orElse(0);
-        String aims = String.join("\n", List.of(
+        List<String> aimLines = new ArrayList<>(List.of(
                 aim("forwarded pair median < 250 us", latencies.get(0).medianUs() < 250,
                         String.format("%.0f us", latencies.get(0).medianUs())),
                 aim(">= 3,000 pairs/s with 32 clients", most.forwardedPerSecond() >= 3000,
@@ -297,6 +438,12 @@ public final class MountBenchmark {
                 aim("data path ratio >= 0.97", worstRatio >= 0.97, String.format("lowest %.3f", worstRatio)),
                 aim("ready < 500 ms", tuned.readyMs() < 500, String.format("%.0f ms with AppCDS", tuned.readyMs())),
                 aim("idle RSS < 64 MiB", tuned.idleRssMib() < 64, String.format("%.1f MiB", tuned.idleRssMib()))));
+        latencies.stream().filter(Latency::baseline).findFirst().ifPresent(old -> {
+            double ratio = old.currentOverBaseline();
+            aimLines.add(aim("forwarded pair <= 1.15x the baseline's (" + baseline.name() + ")", ratio <= 1.15,
+                    String.format("%.2fx", ratio)));
+        });
+        String aims = String.join("\n", aimLines);
         return """
                 # Benchmarks
 
@@ -313,14 +460,31 @@ public final class MountBenchmark {
 
                 The forwarded pair runs `dist/libexec/mount-bench call` inside the mount container,
                 where the shim in `/etc/ld.so.preload` forwards both calls to mounterd (one connection
-                per call, as always), which mounts in the host namespace from a pinned thread. The
-                direct pair runs the same program inside the host namespace without the shim. The
-                nsenter pair starts `nsenter -t PID -m mount` and `... umount` as processes per call,
-                the usual alternative; `docker exec` the one a runtime offers. The first tenth of the
-                pairs warm up unmeasured. Each way runs five times, the ways taking turns (a single
-                run moved by 15%% from one to the next here); the row is the run with the middle
-                median.
+                per call, as always); its connection thread hands the mount to the mount executor,
+                whose pinned thread mounts in the host namespace. The direct pair runs the same
+                program inside the host namespace without the shim. The nsenter pair starts
+                `nsenter -t PID -m mount` and `... umount` as processes per call, the usual
+                alternative; `docker exec` the one a runtime offers. The first tenth of each run's
+                pairs warm up unmeasured. Each way runs %d times, the ways taking turns (a single run
+                moved by 15%% from one to the next here); the row is the run with the middle median.
 
+                Where the forwarded pair's time goes (issue 9, measured with a throwaway harness on
+                this machine kind, always against the previous build in the same run): mounterd's
+                own CPU is about 37 us a pair, and the mount and umount themselves about as much;
+                the rest is wake-ups and context switches (a 2-vCPU VM with page-table isolation):
+                client to connection thread, connection thread to executor thread and back, for each
+                of the two connections. The log line, allocation and the seccomp filter made no
+                difference that the noise let us see. The first executor handed commands over
+                through a `LinkedBlockingQueue` (one lock, a condition, threads woken in turn):
+                1.39x the previous build, whose connection threads mounted themselves. Spinning
+                instead of parking (caller, idle executor thread, waking it early, `Thread.yield`)
+                and pipes as doorbells were all slower on 2 cores. What stayed: a lock-free queue
+                with the idle executor threads kept last-in first-out, the most recently parked
+                (still cache-warm) thread unparked directly by the caller (`CommandQueue`), which
+                brought the hand-off to about 1.1x; running the command on the connection thread
+                itself measured 1.06x.
+
+                %s
                 %s
                 ## Concurrent clients
 
@@ -368,9 +532,36 @@ public final class MountBenchmark {
                 %s
                 Machine: %d cores, kernel %s, %s. Other work on the machine during the run shows in the
                 figures; run it again on an idle machine for cleaner ones.
-                """.formatted(aims, latencyTable(latencies), THROUGHPUT_SECONDS, throughputTable(throughputs),
+                """.formatted(aims, LATENCY_RUNS, baselineMethod(baseline), latencyTable(latencies), THROUGHPUT_SECONDS,
+                throughputTable(throughputs),
                 DataPathBenchmark.FILES, DataPathBenchmark.ROUNDS, DataPathBenchmark.table(reads), IDLE.toSeconds(),
                 startupTable(startups), Runtime.getRuntime().availableProcessors(), kernel, Instant.now());
+    }
+
+    /**
+     * How a baseline build is built and measured, a paragraph of the document (and printed
+     * after the table by {@code --only latency} with a baseline).
+     */
+    static String baselineMethod(Baseline baseline) {
+        String measured = baseline == null
+                ? "This run had no baseline."
+                : "Here the baseline is " + baseline.name() + ", and this build's forwarded row was measured\n"
+                        + "the same way.";
+        return """
+                `./run bench --baseline REF` (a commit, tag or branch) adds the row "forwarded,
+                baseline REF": the run script checks REF out into a temporary git worktree (removed
+                afterwards), builds it there with `mvn -B -q package -DskipTests` and passes its
+                `dist/` to this driver. Its mounterd, started through that dist's own launcher and
+                jars, takes turns with this build's on the node's socket, run by run: before each
+                run of either, the other is stopped (SIGTERM) and this one started afresh with the
+                same flags (only its state directory and log are its own), neither mapping an AppCDS
+                archive; which of the two goes first alternates. Both serve the same client (this
+                build's shim and `mount-bench call`). Each mounterd serves %d pairs, unmeasured,
+                before each measured run, for its JIT to warm up after the start. The ratio
+                ("current/baseline") is the median over the %d rounds of this build's run median
+                over the baseline's run median of the same round, so that the machine's drift
+                between rounds cancels. %s
+                """.formatted(WARM_UP_PAIRS, LATENCY_RUNS, measured);
     }
 
     private static String aim(String what, boolean met, String measured) {

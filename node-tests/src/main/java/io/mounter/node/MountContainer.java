@@ -199,9 +199,9 @@ public final class MountContainer implements AutoCloseable {
         }
     }
 
-    /** The mount table as the container sees it (paths relative to its root). */
-    public MountTable mountinfo() {
-        return MountTable.of(initPid());
+    /** What is mounted as the container sees it (paths relative to its root). */
+    public NamespaceMounts mountinfo() {
+        return NamespaceMounts.of(initPid());
     }
 
     public boolean isMounted(Path mountPoint) {

@@ -1,5 +1,6 @@
 package io.mounter.node;
 
+import io.mounter.linux.MountInfo;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -12,14 +13,14 @@ final class MountSweep {
 
     /**
      * {@code umount -l} each mount point in the given order (callers pass deepest first, see
-     * {@link MountTable#under}). Lazy, because a FUSE mount whose daemon died answers
+     * {@link NamespaceMounts#under}). Lazy, because a FUSE mount whose daemon died answers
      * ENOTCONN and a busy one EBUSY; detaching still drops this namespace's copy. Returns
      * the commands that failed.
      */
-    static List<CommandResult> unmountLazily(List<MountEntry> mounts, Function<List<String>, Command> inNamespace) {
+    static List<CommandResult> unmountLazily(List<MountInfo.Entry> mounts, Function<List<String>, Command> inNamespace) {
         List<CommandResult> failures = new ArrayList<>();
-        for (MountEntry mount : mounts) {
-            CommandResult result = inNamespace.apply(List.of("umount", "-l", mount.mountPoint().toString()))
+        for (MountInfo.Entry mount : mounts) {
+            CommandResult result = inNamespace.apply(List.of("umount", "-l", mount.mountPoint()))
                     .withTimeout(Duration.ofSeconds(10)).exec();
             if (!result.succeeded()) {
                 failures.add(result);

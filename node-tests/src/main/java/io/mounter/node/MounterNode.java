@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 
 /**
  * A simulated node whose mount container runs mounter: the built shim in its
@@ -94,9 +95,26 @@ public final class MounterNode implements AutoCloseable {
      * the new one answers. Its log goes on in the same file.
      */
     public synchronized Mounterd restartMounterd() {
+        return restartMounterd(Map.of());
+    }
+
+    /** {@link #restartMounterd()} with {@code environment} set for the launcher (MOUNTER_CDS_ARCHIVE...). */
+    public synchronized Mounterd restartMounterd(Map<String, String> environment) {
         mounterd.close();
-        mounterd = Mounterd.start(node, dist, mounterdArgs);
+        mounterd = Mounterd.start(node, dist, "", environment, mounterdArgs);
         return mounterd;
+    }
+
+    /**
+     * Stops the node's mounterd (SIGTERM, waiting for it to exit) and starts {@code other}'s
+     * build of mounterd in its place: the same flags on the same socket, so the shim reaches
+     * it as it reached the node's, with a state directory and log of its own ({@code name});
+     * waits until it answers. The caller closes the one returned, then brings the node's own
+     * back with {@link #restartMounterd}.
+     */
+    public synchronized Mounterd replaceMounterd(Distribution other, String name, Map<String, String> environment) {
+        stopMounterd();
+        return Mounterd.start(node, other, name, environment, mounterdArgs);
     }
 
     public Distribution dist() {

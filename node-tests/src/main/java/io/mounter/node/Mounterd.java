@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -33,24 +34,41 @@ public final class Mounterd implements AutoCloseable {
     private final MountContainer container;
     private final Process process;
     private final Path log;
+    private final String stateDir;
 
-    private Mounterd(MountContainer container, Process process, Path log) {
+    private Mounterd(MountContainer container, Process process, Path log, String stateDir) {
         this.container = container;
         this.process = process;
         this.log = log;
+        this.stateDir = stateDir;
     }
 
     /** Starts mounterd with {@code extraArgs} added and waits until it answers. */
     public static Mounterd start(SimulatedNode node, Distribution dist, List<String> extraArgs) {
+        return start(node, dist, "", Map.of(), extraArgs);
+    }
+
+    /**
+     * Starts {@code dist}'s mounterd (its own launcher and jars) with {@code extraArgs} added
+     * and {@code environment} set besides the pod's, and waits until it answers. On the node's
+     * socket, so only one may run at a time; a {@code name} other than "" gives it a state
+     * directory ({@code STATE_DIR-NAME}) and log ({@code mounterd-NAME.log}) of its own.
+     */
+    public static Mounterd start(SimulatedNode node, Distribution dist, String name, Map<String, String> environment,
+                                 List<String> extraArgs) {
+        String suffix = name.isEmpty() ? "" : "-" + name;
+        String stateDir = STATE_DIR + suffix;
         List<String> argv = new ArrayList<>(List.of(dist.bin("mounterd").toString(),
                 "--socket", SOCKET,
                 "--host-mount-ns", "/host/proc/" + node.host().pid() + "/ns/mnt",
-                "--state-dir", STATE_DIR,
+                "--state-dir", stateDir,
                 "--allow-target-prefix", node.kubeletPodsDir().toString()));
         argv.addAll(extraArgs);
-        Path log = node.logDir().resolve("mounterd.log");
-        Process process = node.container().start(argv, ENVIRONMENT, log);
-        Mounterd mounterd = new Mounterd(node.container(), process, log);
+        Map<String, String> env = new HashMap<>(ENVIRONMENT);
+        env.putAll(environment);
+        Path log = node.logDir().resolve("mounterd" + suffix + ".log");
+        Process process = node.container().start(argv, env, log);
+        Mounterd mounterd = new Mounterd(node.container(), process, log, stateDir);
         try {
             mounterd.awaitReady();
         } catch (RuntimeException e) {
@@ -140,7 +158,7 @@ public final class Mounterd implements AutoCloseable {
 
     /** The state directory as this (root namespace) JVM reaches it: through the container's root. */
     public Path stateDirFromOutside() {
-        return container.hostView(STATE_DIR);
+        return container.hostView(stateDir);
     }
 
     public String log() {

@@ -1,5 +1,6 @@
 package io.mounter.node;
 
+import io.mounter.linux.MountInfo;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -36,8 +37,8 @@ public final class ScratchDirectory implements AutoCloseable {
     }
 
     /** Mounts at or below this directory in the JVM's mount namespace. */
-    public List<MountEntry> mountsInRootNamespace() {
-        return MountTable.ofSelf().under(path);
+    public List<MountInfo.Entry> mountsInRootNamespace() {
+        return NamespaceMounts.ofSelf().under(path);
     }
 
     /**
@@ -49,10 +50,10 @@ public final class ScratchDirectory implements AutoCloseable {
         if (removed) {
             return;
         }
-        List<MountEntry> mounts = mountsInRootNamespace();
+        List<MountInfo.Entry> mounts = mountsInRootNamespace();
         if (!mounts.isEmpty()) {
             throw new IllegalStateException("not removing " + path + ": still mounted below it in the root namespace: "
-                    + mounts.stream().map(m -> m.mountPoint() + " (" + m.fsType() + ")").collect(Collectors.joining(", ")));
+                    + mounts.stream().map(m -> m.mountPoint() + " (" + m.fstype() + ")").collect(Collectors.joining(", ")));
         }
         Command.of("rm", "-rf", "--one-file-system", "--", path.toString()).run();
         removed = true;

@@ -3,6 +3,7 @@ package io.mounter.node;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.mounter.linux.MountInfo;
 import io.mounter.protocol.MountEntry;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -75,7 +76,7 @@ class ClientKilledMidRequestTest extends OnMounterNode {
     }
 
     private Set<String> onHost(Path dir) {
-        return node.host().mountinfo().under(dir).stream().map(e -> e.mountPoint().toString())
+        return node.host().mountinfo().under(dir).stream().map(MountInfo.Entry::mountPoint)
                 .collect(Collectors.toSet());
     }
 

@@ -3,6 +3,7 @@ package io.mounter.node;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.mounter.linux.MountInfo;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -43,8 +44,8 @@ class FusermountStandInTest extends OnMounterNode {
         node.container().command(asUser("sshfs", "-o", "allow_other," + ssh.sshfsOptions(key), ssh.source(),
                 target.toString())).run();
 
-        MountEntry mount = node.host().mountinfo().at(target).orElseThrow();
-        assertEquals("fuse.sshfs", mount.fsType(), "fstype from subtype=");
+        MountInfo.Entry mount = node.host().mountinfo().at(target).orElseThrow();
+        assertEquals("fuse.sshfs", mount.fstype(), "fstype from subtype=");
         assertEquals(ssh.source(), mount.source(), "source from fsname=");
         assertTrue(mount.superOptions().contains("user_id=" + USER), "owned by the user: " + mount.superOptions());
         assertTrue(mount.superOptions().contains("allow_other"), mount.superOptions());
@@ -72,7 +73,7 @@ class FusermountStandInTest extends OnMounterNode {
                 Map.of(), log);
         try {
             awaitHostMount(target, rclone, log);
-            assertEquals("fuse.rclone", node.host().mountinfo().at(target).orElseThrow().fsType());
+            assertEquals("fuse.rclone", node.host().mountinfo().at(target).orElseThrow().fstype());
             ServedMount.check(node, target, "rclone", source);
             assertTrue(rclone.toHandle().onExit().isDone() || Processes.waitForExit(rclone.toHandle(),
                     Duration.ofSeconds(10)), "rclone's command ends with the mount");
@@ -96,8 +97,8 @@ class FusermountStandInTest extends OnMounterNode {
                 "--volfile-id=" + volume.name(), "--log-file=" + logDir.resolve("client.log"),
                 target.toString())).run();
 
-        MountEntry mount = awaitHostMount(target, logDir.resolve("client.log"));
-        assertEquals("fuse.glusterfs", mount.fsType());
+        MountInfo.Entry mount = awaitHostMount(target, logDir.resolve("client.log"));
+        assertEquals("fuse.glusterfs", mount.fstype());
         assertTrue(mount.superOptions().contains("user_id=" + USER), "owned by the user: " + mount.superOptions());
         ServedMount.check(node, target, "glusterfs", volume.brick());
     }
@@ -136,10 +137,10 @@ class FusermountStandInTest extends OnMounterNode {
     }
 
     /** Waits for the mount in the host namespace while {@code daemon} runs (null: any time). */
-    private MountEntry awaitHostMount(Path target, Process daemon, Path log) throws IOException {
+    private MountInfo.Entry awaitHostMount(Path target, Process daemon, Path log) throws IOException {
         long deadline = System.nanoTime() + MOUNT_APPEARS.toNanos();
         while (true) {
-            Optional<MountEntry> mount = node.host().mountinfo().at(target);
+            Optional<MountInfo.Entry> mount = node.host().mountinfo().at(target);
             if (mount.isPresent()) {
                 return mount.get();
             }
@@ -151,7 +152,7 @@ class FusermountStandInTest extends OnMounterNode {
         }
     }
 
-    private MountEntry awaitHostMount(Path target, Path log) throws IOException {
+    private MountInfo.Entry awaitHostMount(Path target, Path log) throws IOException {
         return awaitHostMount(target, null, log);
     }
 }

@@ -239,6 +239,24 @@ class KubeletMounterCommandLineTest {
     }
 
     @Test
+    void eachArgumentIsMaskedWholeInTheLogAndSourcesInTheOutput() throws IOException {
+        configure("--mount-container=glusterfs:name=glusterfs-mounter:mounter", "--runtime=crictl");
+        // a blank in the password: a log line masked as text would end the value there
+        String options = "user=bob,password=a " + SECRET + ",log-level=WARNING";
+        String source = "//bob:" + SECRET + "@srv/share";
+        crictlWithPodAndContainer("echo \"mount error: cannot mount " + source + " read-only\" >&2; exit 32");
+
+        CommandResult result = run("mount", "-t", "glusterfs", "-o", options, source, TARGET);
+
+        assertExit(32, result);
+        assertTrue(calls().get(2).contains("[" + options + "][" + source + "]"), "the real command is unmasked: " + calls());
+        assertTrue(log().contains("args: -t glusterfs -o 'user=bob,password=<masked>,log-level=WARNING' "
+                + "//bob:<masked>@srv/share " + TARGET + "\n"), log());
+        assertTrue(result.stderr().contains("cannot mount //bob:<masked>@srv/share read-only"), result.stderr());
+        assertNoSecretLeft(result);
+    }
+
+    @Test
     void aMountThatOutlivesTheTimeoutIsExit32() throws IOException {
         configure("--mount-container=glusterfs:name=glusterfs-mounter:mounter", "--runtime=crictl", "--timeout=1");
         crictlWithPodAndContainer("sleep 20");

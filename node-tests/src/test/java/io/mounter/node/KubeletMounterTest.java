@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.mounter.linux.MountInfo;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -190,9 +191,9 @@ class KubeletMounterTest extends OnMounterNode {
         assertExit(0, kubeletMounter(setup, "mount", "-t", "tmpfs", "-o", "size=1m,mode=0750",
                 "kubelet-tmpfs", target.toString()));
 
-        MountEntry mounted = node.host().mountinfo().at(target)
+        MountInfo.Entry mounted = node.host().mountinfo().at(target)
                 .orElseThrow(() -> new AssertionError("not on the host: " + target + "\n" + node.host().mountinfo()));
-        assertEquals("tmpfs", mounted.fsType());
+        assertEquals("tmpfs", mounted.fstype());
         assertEquals("kubelet-tmpfs", mounted.source());
         assertFalse(node.container().isMounted(target), "not in the container");
         assertTrue(setup.log().contains("op=mount fstype=tmpfs route=host status=0"), setup.log());

@@ -65,7 +65,7 @@ record LiveMount(Path target, String daemonComm, Path backend) {
 
     /** How many mounts the host shows exactly at this target. */
     long mountsOnHost(MounterNode node) {
-        return node.host().mountinfo().entries().stream().filter(e -> e.mountPoint().equals(target)).count();
+        return node.host().mountinfo().entries().stream().filter(e -> e.mountPoint().equals(target.toString())).count();
     }
 
     static List<MountEntry> list(MounterNode node) {

@@ -52,7 +52,7 @@ class MountContainerTest {
     void containerHasItsOwnRootAndPidNamespace() {
         MountContainer container = node.container();
 
-        assertEquals("overlay", container.mountinfo().at(Path.of("/")).orElseThrow().fsType());
+        assertEquals("overlay", container.mountinfo().at(Path.of("/")).orElseThrow().fstype());
         assertNotEquals(Processes.pidNamespaceInode(ProcessHandle.current().pid()), container.pidNamespaceInode());
         assertTrue(hostViewOfStatus(container.initPid()).contains("NSpid:\t" + container.initPid() + "\t1\n"),
                 "the init is PID 1 of its namespace");
@@ -85,7 +85,7 @@ class MountContainerTest {
         try {
             assertTrue(node.container().isMounted(target));
             assertFalse(node.host().isMounted(target), "propagated to the host");
-            assertFalse(MountTable.ofSelf().isMounted(target), "propagated to the machine");
+            assertFalse(NamespaceMounts.ofSelf().isMounted(target), "propagated to the machine");
         } finally {
             node.container().run("umount", target.toString());
         }

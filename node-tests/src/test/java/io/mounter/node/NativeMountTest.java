@@ -37,7 +37,7 @@ class NativeMountTest {
 
         container.run("mount", "-t", "glusterfs", volume.source(), target.toString());
         try {
-            assertEquals("fuse.glusterfs", container.mountinfo().at(target).orElseThrow().fsType());
+            assertEquals("fuse.glusterfs", container.mountinfo().at(target).orElseThrow().fstype());
             assertFalse(node.host().isMounted(target), "a native mount in the container must not reach the host");
             container.run("sh", "-c", "echo through-gluster > " + target + "/file");
             assertEquals("through-gluster\n", Files.readString(volume.brick().resolve("file")));
@@ -55,7 +55,7 @@ class NativeMountTest {
 
         container.command(ssh.sshfsCommand(target)).run();
         try {
-            assertEquals("fuse.sshfs", container.mountinfo().at(target).orElseThrow().fsType());
+            assertEquals("fuse.sshfs", container.mountinfo().at(target).orElseThrow().fstype());
             container.run("sh", "-c", "echo through-sshfs > " + target + "/file");
             assertEquals("through-sshfs\n", Files.readString(ssh.exportDir().resolve("file")));
         } finally {
@@ -73,7 +73,7 @@ class NativeMountTest {
         container.run("bindfs", source.toString(), target.toString());
         long daemon = Processes.findByCmdline(container.pidNamespaceInode(), "bindfs " + source).orElseThrow().pid();
         try {
-            assertEquals("fuse", container.mountinfo().at(target).orElseThrow().fsType());
+            assertEquals("fuse", container.mountinfo().at(target).orElseThrow().fstype());
             container.run("sh", "-c", "echo through-bindfs > " + target + "/file");
             assertEquals("through-bindfs\n", Files.readString(source.resolve("file")));
         } finally {

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 import io.mounter.client.MounterClient;
 import io.mounter.linux.Errno;
 import io.mounter.linux.MountFlags;
+import io.mounter.linux.MountInfo;
 import io.mounter.linux.ReceivedMessage;
 import io.mounter.linux.SeqpacketSocket;
 import io.mounter.linux.SyscallException;
@@ -49,8 +50,8 @@ class RawSocketAbuseTest extends OnMounterNode {
 
     private final Random random = new Random(20261121);
     private final Map<Abuse, Integer> sent = new EnumMap<>(Abuse.class);
-    private List<MountEntry> hostBefore;
-    private List<MountEntry> containerBefore;
+    private List<MountInfo.Entry> hostBefore;
+    private List<MountInfo.Entry> containerBefore;
     private Path target;
 
     @BeforeEach

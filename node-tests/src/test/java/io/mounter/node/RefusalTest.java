@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.mounter.client.MounterClient;
 import io.mounter.linux.Errno;
 import io.mounter.linux.MountFlags;
+import io.mounter.linux.MountInfo;
 import io.mounter.linux.Syscalls;
 import io.mounter.protocol.MessageCodec;
 import io.mounter.protocol.Reply;
@@ -26,8 +27,8 @@ import org.junit.jupiter.api.Test;
  * must go on serving.
  */
 class RefusalTest extends OnMounterNode {
-    private List<MountEntry> hostBefore;
-    private List<MountEntry> containerBefore;
+    private List<MountInfo.Entry> hostBefore;
+    private List<MountInfo.Entry> containerBefore;
 
     @BeforeEach
     void recordMounts() {

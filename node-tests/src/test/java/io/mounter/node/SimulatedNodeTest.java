@@ -52,7 +52,7 @@ class SimulatedNodeTest {
         List<String> found = new ArrayList<>();
         for (long pid : Processes.all()) {
             try {
-                MountTable.of(pid).under(dir).forEach(mount -> found.add(pid + ": " + mount.mountPoint()));
+                NamespaceMounts.of(pid).under(dir).forEach(mount -> found.add(pid + ": " + mount.mountPoint()));
             } catch (IllegalStateException vanishedOrProtected) {
                 // exited meanwhile, or the sandbox's protected PID 1
             }

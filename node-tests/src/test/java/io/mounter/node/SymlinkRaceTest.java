@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.mounter.client.MounterClient;
 import io.mounter.linux.Errno;
+import io.mounter.linux.MountInfo;
 import io.mounter.protocol.Reply;
 import io.mounter.protocol.Request;
 import java.io.File;
@@ -71,7 +72,7 @@ class SymlinkRaceTest extends OnMounterNode {
         System.out.printf("SymlinkRaceTest: %d MOUNT requests while `race` was swapped (%s): %s; %d UMOUNT requests%n",
                 REQUESTS, swaps, outcomes, umountTries);
         assertNoMountOutside(before, "at the end");
-        assertEquals(Set.of(), newMounts(before).stream().map(e -> e.mountPoint().toString()).collect(Collectors.toSet()),
+        assertEquals(Set.of(), newMounts(before).stream().map(MountInfo.Entry::mountPoint).collect(Collectors.toSet()),
                 "mounts left behind");
         assertTrue(outcomes.getOrDefault("mounted", 0) > 0, "no request won the race to the real directory: " + outcomes);
         assertTrue(outcomes.getOrDefault(Errno.describe(Errno.EPERM), 0) > 0,
@@ -87,7 +88,8 @@ class SymlinkRaceTest extends OnMounterNode {
     private void detectorSeesAMountThroughTheSymlink(Set<Integer> before, Path throughSymlink) {
         node.host().run("mount", "-t", "tmpfs", "tmpfs", throughSymlink.toString());
         try {
-            assertEquals(1, newMounts(before).stream().filter(e -> !e.isAtOrUnder(node.node().kubeletPodsDir())).count(),
+            assertEquals(1, newMounts(before).stream()
+                            .filter(e -> !NamespaceMounts.isAtOrUnder(e, node.node().kubeletPodsDir())).count(),
                     "the check does not see a mount outside the prefixes");
         } finally {
             node.host().run("umount", throughSymlink.toString());
@@ -129,15 +131,16 @@ class SymlinkRaceTest extends OnMounterNode {
     /** Fails if any mount that was not there before sits outside the node's kubelet pod directory. */
     private void assertNoMountOutside(Set<Integer> before, String when) {
         Path pods = node.node().kubeletPodsDir();
-        List<MountEntry> outside = newMounts(before).stream().filter(e -> !e.isAtOrUnder(pods)).toList();
+        List<MountInfo.Entry> outside = newMounts(before).stream().filter(e -> !NamespaceMounts.isAtOrUnder(e, pods))
+                .toList();
         assertEquals(List.of(), outside, "mounts outside " + pods + " " + when);
     }
 
-    private List<MountEntry> newMounts(Set<Integer> before) {
+    private List<MountInfo.Entry> newMounts(Set<Integer> before) {
         return node.host().mountinfo().entries().stream().filter(e -> !before.contains(e.id())).toList();
     }
 
-    private static Set<Integer> mountIds(MountTable table) {
-        return table.entries().stream().map(MountEntry::id).collect(Collectors.toSet());
+    private static Set<Integer> mountIds(NamespaceMounts mounts) {
+        return mounts.entries().stream().map(MountInfo.Entry::id).collect(Collectors.toSet());
     }
 }

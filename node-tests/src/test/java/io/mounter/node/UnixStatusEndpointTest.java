@@ -55,7 +55,7 @@ class UnixStatusEndpointTest extends OnMounterNode {
             assertTrue(line.isEmpty() || jvm || line.startsWith("{\"timestamp\":") && line.endsWith("}"),
                     "mounterd logs one JSON object per line, found: " + line + "\nin:\n" + log);
         }
-        assertTrue(log.lines().anyMatch(line -> line.contains("\"loggerName\":\"io.mounter.server.RequestHandler\"")
+        assertTrue(log.lines().anyMatch(line -> line.contains("\"loggerName\":\"io.mounter.request.RequestHandler\"")
                 && line.contains("{\"op\":\"MOUNT\"}") && line.contains("{\"fstype\":\"fuse\"}")
                 && line.contains("{\"result\":\"ok\"}") && line.contains("{\"duration_us\":")),
                 "a request line for the mount:\n" + log);

@@ -1,0 +1,200 @@
+package io.mounter.daemon;
+
+import io.mounter.Version;
+import io.mounter.door.HttpListenAddress;
+import io.mounter.door.SocketFile;
+import io.mounter.door.SocketServer;
+import io.mounter.door.StatusEndpoint;
+import io.mounter.executor.PinnedExecutor;
+import io.mounter.linux.Abi;
+import io.mounter.linux.SeqpacketSocket;
+import io.mounter.linux.SyscallException;
+import io.mounter.observability.Health;
+import io.mounter.observability.LogFormat;
+import io.mounter.observability.MountEvents;
+import io.mounter.observability.MounterMetrics;
+import io.mounter.policy.MountPolicy;
+import io.mounter.request.DaemonLocator;
+import io.mounter.request.MountHelper;
+import io.mounter.request.RequestGate;
+import io.mounter.request.RequestHandler;
+import io.mounter.table.FuseDaemons;
+import io.mounter.table.MountTable;
+import io.mounter.table.TableKeeper;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** mounterd: the program's flags and wiring. Performs forwarded mounts in the host mount namespace. */
+@Command(name = "mounterd", mixinStandardHelpOptions = true, versionProvider = Version.Provider.class,
+        description = "Mounts on behalf of the mount container's helpers, in the host mount namespace.")
+public final class MounterDaemon implements Callable<Integer> {
+    static {
+        // Above the logger field: logback reads its configuration when the first logger is made.
+        LogFormat.chooseDefault("json");
+    }
+
+    private static final Logger log = LoggerFactory.getLogger(MounterDaemon.class);
+    private static final int SOCKET_MODE = 0600;
+    /**
+     * Threads pinned in the host namespace. Mounts serialise on the kernel's namespace lock
+     * anyway; more than one keeps requests moving while one waits on a slow unmount.
+     */
+    private static final int EXECUTOR_THREADS = 4;
+    /** Mount helpers (RUN_MOUNT) running at once, at most; fewer than half the workers, since each waiting caller holds one and its helper's mount() needs another. */
+    private static final int MAX_HELPERS = 3;
+    /** On SIGTERM: how long requests in flight may take to finish and be answered (of a 5 s budget). */
+    private static final Duration IN_FLIGHT_WAIT = Duration.ofSeconds(3);
+
+    @Option(names = "--socket", paramLabel = "PATH", defaultValue = "/run/mounter/mounter.sock",
+            description = "Listening socket (SOCK_SEQPACKET, mode 0600). Default: ${DEFAULT-VALUE}")
+    Path socket;
+
+    @Option(names = "--host-mount-ns", paramLabel = "PATH", defaultValue = "/host/proc/1/ns/mnt",
+            description = "The mount namespace mounts land in. Default: ${DEFAULT-VALUE}")
+    String hostMountNamespace;
+
+    @Option(names = "--state-dir", paramLabel = "DIR", defaultValue = "/var/lib/mounter",
+            description = "Where mounterd keeps its state. Default: ${DEFAULT-VALUE}")
+    Path stateDir;
+
+    @Option(names = "--max-connections", paramLabel = "N", defaultValue = "16",
+            description = "Connections served at once, each by a thread of its own."
+                    + " Default: ${DEFAULT-VALUE}")
+    int maxConnections;
+
+    @Option(names = "--max-requests", paramLabel = "N",
+            description = "Requests handled at once; past that a request is answered EAGAIN at once, not queued."
+                    + " mounterd runs N + 2 connection threads at least, so a free one can say so."
+                    + " Default: --max-connections minus 2")
+    Integer maxRequests;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Option(names = "--http-listen", paramLabel = "ADDR", defaultValue = HttpListenAddress.DEFAULT,
+            converter = HttpListenAddress.Converter.class,
+            description = "Status endpoint (GET /healthz, /metrics): HOST:PORT on a loopback address, unix:PATH,"
+                    + " or off. Loopback only: the pod uses the node's network. Default: ${DEFAULT-VALUE}")
+    HttpListenAddress httpListen;
+
+    @Mixin
+    PolicySettings policySettings;
+
+    public static void main(String[] args) {
+        System.exit(new CommandLine(new MounterDaemon()).execute(args));
+    }
+
+    @Override
+    public Integer call() throws IOException {
+        try {
+            Abi.current();
+        } catch (Abi.UnsupportedArchitectureException e) {
+            return refuse("refusing to start: " + e.getMessage());
+        }
+        MountPolicy policy = policySettings.toPolicy();
+        if (maxConnections < 1 || maxRequests != null && maxRequests < 1) {
+            throw new CommandLine.ParameterException(spec.commandLine(),
+                    "--max-connections and --max-requests must be at least 1");
+        }
+        int requests = maxRequests != null ? maxRequests : Math.max(1, maxConnections - 2);
+        int workers = Math.max(maxConnections, requests + 2);
+        MountTable table = new MountTable();
+        Health health = new Health();
+        // metrics see every request (the observer) and upkeep (events: the watcher, start-up)
+        MounterMetrics metrics = new MounterMetrics(table::size, health);
+        Files.createDirectories(stateDir);
+        try (OpenedAtStart opened = new OpenedAtStart()) {
+            StatusEndpoint.Starting httpStart = opened.add(StatusEndpoint.startInBackground(httpListen, metrics, health));
+            PinnedExecutor executor;
+            try {
+                executor = opened.add(PinnedExecutor.start(hostMountNamespace, EXECUTOR_THREADS));
+            } catch (SyscallException e) {
+                return refuse("cannot enter the host mount namespace " + hostMountNamespace + ": " + e.getMessage());
+            }
+            SeqpacketSocket listener;
+            try {
+                listener = opened.add(SocketFile.listen(socket, SOCKET_MODE));
+                opened.add(() -> SocketFile.remove(socket));
+            } catch (IOException e) {
+                return refuse("refusing to start: " + e.getMessage());
+            }
+            TableKeeper keeper;
+            try {
+                // the table is rebuilt before anything is served
+                keeper = opened.add(TableKeeper.start(new TableKeeper.Parts(stateDir, table, policy, executor,
+                        Path.of("/proc"), health, (MountEvents) metrics, Clock.systemUTC())));
+            } catch (SyscallException e) {
+                return refuse("cannot read the host's mounts: " + e.getMessage());
+            }
+            try {
+                httpStart.await();
+            } catch (IOException e) {
+                return refuse(e.getMessage());
+            }
+            SocketServer server = new SocketServer(listener,
+                    requestHandler(policy, executor, table, health, metrics, requests, workers), workers);
+            // before serving: a SIGTERM that comes as soon as the first request is answered
+            // must find the hook (else the JVM exits without saving or removing the socket)
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                stop(server, listener, keeper);
+                executor.close();
+                httpStart.close();
+            }, "shutdown"));
+            opened.keep();
+            server.start();
+            log.atInfo().setMessage("ready").addKeyValue("socket", socket)
+                    .addKeyValue("host_mount_ns", hostMountNamespace).addKeyValue("http", httpListen)
+                    .addKeyValue("fstypes", policy.fstypes()).addKeyValue("prefixes", policy.targetPrefixes())
+                    .addKeyValue("uids", policy.uids()).log();
+            server.awaitTermination();
+            return 0;
+        }
+    }
+
+    private static int refuse(String reason) {
+        System.err.println("mounterd: " + reason);
+        return 1;
+    }
+
+    private RequestHandler requestHandler(MountPolicy policy, PinnedExecutor executor, MountTable table, Health health,
+                                          MounterMetrics metrics, int requests, int workers) {
+        MountHelper helpers = new MountHelper(Map.of(
+                "MOUNTER_SOCKET", socket.toAbsolutePath().toString(),
+                "LIBMOUNT_FORCE_MOUNT2", "always"), Math.max(1, Math.min(MAX_HELPERS, workers / 2)));
+        DaemonLocator daemons = () -> FuseDaemons.byConnection(Path.of("/proc"));
+        RequestHandler handler = new RequestHandler(policy, executor, table, Clock.systemUTC(), helpers, daemons);
+        handler.setObserver(metrics);
+        handler.setHealth(health);
+        handler.setGate(new RequestGate(requests));
+        return handler;
+    }
+
+    /**
+     * SIGTERM: refuse new connections (the listener shut and its path gone), let requests
+     * in flight finish and be answered, then stop watching and save the state. Bounded:
+     * {@link #IN_FLIGHT_WAIT}, then at most half a second each for the watcher and the
+     * writer to stop, and one save.
+     */
+    private void stop(SocketServer server, SeqpacketSocket listener, TableKeeper keeper) {
+        long start = System.nanoTime();
+        server.close();
+        SocketFile.remove(socket);
+        boolean answered = server.awaitTermination(IN_FLIGHT_WAIT);
+        listener.close();
+        boolean saved = keeper.stop();
+        log.atInfo().setMessage("stopped").addKeyValue("op", "STOP").addKeyValue("requests_finished", answered)
+                .addKeyValue("state_saved", saved).addKeyValue("duration_ms", (System.nanoTime() - start) / 1_000_000)
+                .log();
+    }
+}

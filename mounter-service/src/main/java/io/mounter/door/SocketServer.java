@@ -1,0 +1,158 @@
+package io.mounter.door;
+
+import io.mounter.linux.PeerCredentials;
+import io.mounter.linux.ReceivedMessage;
+import io.mounter.linux.SeqpacketSocket;
+import io.mounter.linux.SyscallException;
+import io.mounter.protocol.Limits;
+import io.mounter.protocol.MessageCodec;
+import io.mounter.request.Handled;
+import io.mounter.request.RequestHandler;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicReferenceArray;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The socket door: serves the listening socket with a fixed set of threads, each of which
+ * accepts a connection and serves it itself: one request message in, one reply out, until
+ * the peer hangs up. The kernel wakes one waiting accept() per connection. The workers are
+ * ordinary threads of the mount container's namespaces (named {@code connection-N}); a
+ * request's host step runs on the mount executor.
+ */
+public final class SocketServer implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(SocketServer.class);
+    /**
+     * A client that says nothing for this long loses its connection and its worker; the
+     * same bound holds for sending a reply to a client that does not read it.
+     */
+    private static final Duration IDLE_TIMEOUT = Duration.ofSeconds(10);
+
+    private final SeqpacketSocket listener;
+    private final RequestHandler handler;
+    private final List<Thread> workers = new ArrayList<>();
+    /** Each worker's connection while it serves one, so that close() can end idle ones. */
+    private final AtomicReferenceArray<SeqpacketSocket> connections;
+    private volatile boolean closing;
+
+    public SocketServer(SeqpacketSocket listener, RequestHandler handler, int workerCount) {
+        this.listener = listener;
+        this.handler = handler;
+        this.connections = new AtomicReferenceArray<>(workerCount);
+        for (int i = 0; i < workerCount; i++) {
+            int index = i;
+            Thread worker = new Thread(() -> acceptAndServe(index), "connection-" + i);
+            worker.setDaemon(true);
+            workers.add(worker);
+        }
+    }
+
+    /** Starts the workers. */
+    public void start() {
+        workers.forEach(Thread::start);
+    }
+
+    /** Waits until {@link #close()} has stopped every worker. */
+    public void awaitTermination() {
+        for (Thread worker : workers) {
+            try {
+                worker.join();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+
+    /**
+     * Waits at most {@code limit} for every worker to stop after {@link #close()}: each
+     * finishes the request it is handling and sends the reply first.
+     *
+     * @return whether all stopped in time
+     */
+    public boolean awaitTermination(Duration limit) {
+        long deadline = System.nanoTime() + limit.toNanos();
+        for (Thread worker : workers) {
+            long left = deadline - System.nanoTime();
+            try {
+                worker.join(Math.max(1, left / 1_000_000));
+                if (worker.isAlive()) {
+                    return false;
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private void acceptAndServe(int index) {
+        while (!closing) {
+            SeqpacketSocket connection;
+            try {
+                connection = listener.accept();
+            } catch (SyscallException e) {
+                if (!closing) {
+                    log.warn("accept failed: {}", e.getMessage());
+                }
+                continue;
+            }
+            connections.set(index, connection);
+            if (closing) {
+                connection.shutdownInput(); // accepted as close() ran: serve what was sent, no more
+            }
+            try {
+                serve(connection);
+            } finally {
+                connections.set(index, null);
+            }
+        }
+    }
+
+    private void serve(SeqpacketSocket connection) {
+        try (connection) {
+            PeerCredentials peer = connection.peerCredentials();
+            connection.setTimeouts(IDLE_TIMEOUT);
+            while (!closing) {
+                ReceivedMessage message = connection.receive(Limits.MAX_REQUEST);
+                if (message.isEndOfStream()) {
+                    return;
+                }
+                Handled handled;
+                try {
+                    handled = MessageExchange.answer(handler, message, peer);
+                } finally {
+                    message.closeDescriptors();
+                }
+                try {
+                    connection.send(MessageCodec.encodeReply(handled.reply()), -1);
+                } finally {
+                    handled.log(); // after the reply: the client does not wait for the log line
+                }
+            }
+        } catch (SyscallException e) {
+            log.debug("connection ended: {}", e.getMessage());
+        } catch (RuntimeException e) {
+            log.error("connection failed", e);
+        }
+    }
+
+    /**
+     * Stops accepting and ends idle connections; a request being handled is finished and
+     * answered, a request already sent is still served, then each worker stops.
+     */
+    @Override
+    public void close() {
+        closing = true;
+        listener.shutdown();
+        for (int i = 0; i < connections.length(); i++) {
+            SeqpacketSocket connection = connections.get(i);
+            if (connection != null) {
+                connection.shutdownInput();
+            }
+        }
+    }
+}

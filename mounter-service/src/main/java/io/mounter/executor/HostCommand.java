@@ -1,0 +1,64 @@
+package io.mounter.executor;
+
+import io.mounter.linux.DeviceNumber;
+import io.mounter.policy.AuthorizedMount;
+import io.mounter.policy.ContainedPath;
+
+/**
+ * A step that must run in the host mount namespace, with its arguments and the type of its
+ * result. Nothing else runs there: a new kind of step is a new record here and a method of
+ * {@link HostOperations}, and the compiler holds the two together.
+ *
+ * @param <R> what the step returns
+ */
+public sealed interface HostCommand<R> {
+    /** Performs this step; called by the executor on a pinned thread only. */
+    R runOn(HostOperations host);
+
+    /**
+     * Opens the target beneath its prefix without following a symlink, mounts onto that
+     * descriptor, and reads the new mount's device (for FUSE: 0:connection).
+     *
+     * <p>Result: the device, or null when it could not be read (the mount stands).
+     */
+    record Mount(AuthorizedMount mount) implements HostCommand<DeviceNumber> {
+        @Override
+        public DeviceNumber runOn(HostOperations host) {
+            return host.mount(mount);
+        }
+    }
+
+    /** Unmounts the mount on the target, resolved like a mount target; the name is never followed. */
+    record Unmount(ContainedPath target, int flags) implements HostCommand<Void> {
+        @Override
+        public Void runOn(HostOperations host) {
+            host.unmount(target, flags);
+            return null;
+        }
+    }
+
+    /**
+     * Detaches the mount on the target if it is the filesystem {@code device}.
+     *
+     * <p>Result: false when the target shows another filesystem now, or is gone.
+     */
+    record DetachIf(ContainedPath target, DeviceNumber device) implements HostCommand<Boolean> {
+        @Override
+        public Boolean runOn(HostOperations host) {
+            return host.detachIf(target, device);
+        }
+    }
+
+    /**
+     * Opens the host namespace's mountinfo. The open file keeps that namespace, so any thread
+     * may read and poll it afterwards.
+     *
+     * <p>Result: the descriptor, which the caller owns.
+     */
+    record OpenMountInfo() implements HostCommand<Integer> {
+        @Override
+        public Integer runOn(HostOperations host) {
+            return host.openMountInfo();
+        }
+    }
+}

@@ -1,0 +1,160 @@
+package io.mounter.executor;
+
+import static io.mounter.linux.Syscalls.AT_FDCWD;
+import static io.mounter.linux.Syscalls.O_CLOEXEC;
+import static io.mounter.linux.Syscalls.O_DIRECTORY;
+import static io.mounter.linux.Syscalls.O_PATH;
+import static io.mounter.linux.Syscalls.RESOLVE_NO_MAGICLINKS;
+import static io.mounter.linux.Syscalls.RESOLVE_NO_SYMLINKS;
+
+import io.mounter.linux.DeviceNumber;
+import io.mounter.linux.Errno;
+import io.mounter.linux.MountFlags;
+import io.mounter.linux.SyscallException;
+import io.mounter.linux.Syscalls;
+import io.mounter.policy.AuthorizedMount;
+import io.mounter.policy.ContainedPath;
+import io.mounter.policy.Refusal;
+
+/**
+ * What the {@link HostCommand}s do, on a thread pinned in the host mount namespace: syscalls
+ * only, on paths of that namespace and descriptors. Nothing here logs, allocates native
+ * libraries or opens a path of mounterd's own view.
+ *
+ * <p>Threat: the target path lives in a tree the mount container can write (kubelet's pod
+ * directories). If it were resolved and then mounted by name, a process could swap a
+ * component for a symlink in between and have the mount land anywhere on the host
+ * (CVE-2017-1002101, CVE-2021-30465). So the target is opened with
+ * openat2(RESOLVE_NO_SYMLINKS|RESOLVE_NO_MAGICLINKS), held as O_PATH, and the mount goes
+ * onto that very descriptor through /proc/thread-self/fd/N: the thread's own view, since
+ * /proc/self names the thread-group leader, whose fd table is the same but whose namespace
+ * is not.
+ */
+final class HostOperations {
+    private static final int NO_LINKS = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
+
+    HostOperations() {
+    }
+
+    /**
+     * Runs each step once on the calling, freshly pinned thread, against a path that does
+     * not exist, so that no class loading or native binding happens there later.
+     */
+    void warmUp() {
+        NamespacePinning.requirePinned("warm-up");
+        String missing = "/nonexistent-mounter-warm-up-" + ProcessHandle.current().pid();
+        ContainedPath missingName = new ContainedPath("/", missing.substring(1));
+        ContainedPath missingBelow = new ContainedPath("/", missing.substring(1) + "/x");
+        for (Runnable step : new Runnable[] {
+            () -> new HostCommand.Mount(new AuthorizedMount("none", missingBelow, "tmpfs", 0, null)).runOn(this),
+            () -> new HostCommand.Unmount(missingName, 0).runOn(this), // "/" exists: fchdir, then ENOENT
+            () -> new HostCommand.DetachIf(missingBelow, new DeviceNumber(0, 0)).runOn(this),
+            () -> Syscalls.mount("none", missing, "tmpfs", 0, null),
+            () -> Syscalls.umount2(missing, MountFlags.UMOUNT_NOFOLLOW),
+            () -> deviceOfMountedRoot(new ContainedPath("/", "proc")),
+            () -> Syscalls.close(openMountInfo()),
+            () -> {
+                throw new Refusal(Errno.EPERM, "warm-up");
+            },
+        }) {
+            try {
+                step.run();
+            } catch (Refusal | SyscallException expected) {
+                // only the class loading and binding mattered
+            }
+        }
+        Syscalls.chdir("/");
+    }
+
+    DeviceNumber mount(AuthorizedMount mount) {
+        NamespacePinning.requirePinned("mount");
+        int targetFd = openBeneath(mount.target(), false);
+        try {
+            Syscalls.mount(mount.source(), "/proc/thread-self/fd/" + targetFd, mount.fstype(), mount.flags(),
+                    mount.data());
+        } finally {
+            Syscalls.close(targetFd);
+        }
+        return deviceOfMountedRoot(mount.target());
+    }
+
+    /** Reopens the target, now the new mount's root, for its device; null if that fails. */
+    private static DeviceNumber deviceOfMountedRoot(ContainedPath target) {
+        try {
+            int rootFd = openBeneath(target, false);
+            try {
+                return Syscalls.deviceOf(rootFd);
+            } finally {
+                Syscalls.close(rootFd);
+            }
+        } catch (Refusal | SyscallException e) {
+            return null;
+        }
+    }
+
+    void unmount(ContainedPath target, int flags) {
+        NamespacePinning.requirePinned("unmount");
+        // Unmount by name relative to the held parent: an O_PATH fd on the mount itself
+        // would pin it and make umount2 fail with EBUSY.
+        int parentFd = openBeneath(target, true);
+        try {
+            Syscalls.fchdir(parentFd);
+            Syscalls.umount2(target.name(), flags | MountFlags.UMOUNT_NOFOLLOW);
+        } finally {
+            Syscalls.chdir("/");
+            Syscalls.close(parentFd);
+        }
+    }
+
+    /**
+     * The mount seen at the target is held open and checked before it is detached through
+     * that very descriptor, so a mount put there since (a volume on a reused path) is never
+     * the one removed. A lazy detach works on a mount a process still uses; a dead FUSE mount
+     * answers ENOTCONN anyway.
+     */
+    boolean detachIf(ContainedPath target, DeviceNumber device) {
+        NamespacePinning.requirePinned("detach");
+        int targetFd;
+        try {
+            targetFd = openBeneath(target, false);
+        } catch (SyscallException e) {
+            if (e.errno() == Errno.ENOENT || e.errno() == Errno.ENOTDIR) {
+                return false;
+            }
+            throw e;
+        }
+        try {
+            if (!device.equals(Syscalls.deviceOf(targetFd))) {
+                return false;
+            }
+            // followed as a magic link to the held mount's root; MNT_DETACH does not mind
+            // that this descriptor still uses it
+            Syscalls.umount2("/proc/thread-self/fd/" + targetFd, MountFlags.MNT_DETACH);
+            return true;
+        } finally {
+            Syscalls.close(targetFd);
+        }
+    }
+
+    int openMountInfo() {
+        NamespacePinning.requirePinned("mountinfo");
+        return Syscalls.open("/proc/thread-self/mountinfo", Syscalls.O_RDONLY | O_CLOEXEC);
+    }
+
+    /**
+     * Opens the target (or its parent) as O_PATH. The path is normalised and free of "." and
+     * ".." (ContainedPath), and no symlink may be followed, so the walk is purely lexical and
+     * ends below the prefix.
+     */
+    private static int openBeneath(ContainedPath path, boolean parent) {
+        String full = parent ? new ContainedPath(path.prefix(), path.parentRelative()).full() : path.full();
+        try {
+            return Syscalls.openat2(AT_FDCWD, full, O_PATH | O_CLOEXEC | (parent ? O_DIRECTORY : 0), NO_LINKS);
+        } catch (SyscallException e) {
+            if (e.errno() == Errno.ELOOP || e.errno() == Errno.EXDEV) {
+                throw new Refusal(Errno.EPERM, "target path " + full + " contains a symlink or leaves its prefix");
+            }
+            throw e;
+        }
+    }
+}

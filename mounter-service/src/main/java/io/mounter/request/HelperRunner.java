@@ -1,0 +1,15 @@
+package io.mounter.request;
+
+import java.time.Duration;
+import java.util.List;
+
+/** Runs a mount helper as a process in mounterd's own namespaces. */
+public interface HelperRunner {
+    /**
+     * Runs {@code argv} and waits for it, at most {@code timeout}; on timeout its process
+     * group is killed and the result says so. Never throws for the helper's own failure.
+     *
+     * @throws io.mounter.policy.Refusal EAGAIN when too many helpers run already
+     */
+    MountHelper.Result run(List<String> argv, Duration timeout);
+}

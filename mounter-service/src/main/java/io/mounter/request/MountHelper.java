@@ -1,0 +1,124 @@
+package io.mounter.request;
+
+import io.mounter.linux.Errno;
+import io.mounter.linux.SyscallException;
+import io.mounter.linux.Syscalls;
+import io.mounter.policy.Refusal;
+import io.mounter.protocol.Limits;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Runs mount(8) in the mount container as a normal process, the way mounterctl mount
+ * asks: in a session of its own (so a timeout can kill the helper's whole process group),
+ * with the shim active (it is in the container's /etc/ld.so.preload, so the helper's
+ * mount() comes back to mounterd) and output captured in a file: a daemonizing helper may
+ * keep a pipe open for ever.
+ */
+public final class MountHelper implements HelperRunner {
+    private static final int SIGKILL = 9;
+
+    private final Map<String, String> environment;
+    private final Semaphore running;
+
+    /**
+     * @param environment added to the helper's environment (MOUNTER_SOCKET and the like)
+     * @param maxRunning helpers at once; must stay below the number of connection workers,
+     *     since each waiting caller holds a worker and each helper's own mount() needs one
+     */
+    public MountHelper(Map<String, String> environment, int maxRunning) {
+        this.environment = Map.copyOf(environment);
+        this.running = new Semaphore(maxRunning);
+    }
+
+    /** How the helper ended; {@code exitStatus} is -1 when it was killed at the timeout. */
+    public record Result(int exitStatus, boolean timedOut, String output) {
+    }
+
+    /** mount(8)'s argv; "--" keeps a source that looks like an option from being one. */
+    static List<String> argv(String fstype, String options, String source, String target) {
+        List<String> argv = new ArrayList<>(List.of("mount", "-t", fstype));
+        if (options != null && !options.isEmpty()) {
+            argv.addAll(List.of("-o", options));
+        }
+        argv.addAll(List.of("--", source, target));
+        return argv;
+    }
+
+    /**
+     * Runs {@code argv} and waits.
+     *
+     * @throws Refusal EAGAIN when as many helpers as allowed already run
+     */
+    @Override
+    public Result run(List<String> argv, Duration timeout) {
+        if (!running.tryAcquire()) {
+            throw new Refusal(Errno.EAGAIN, "too many mount helpers running; try again");
+        }
+        try {
+            return runHere(argv, timeout);
+        } finally {
+            running.release();
+        }
+    }
+
+    private Result runHere(List<String> argv, Duration timeout) {
+        try {
+            return runAndWait(argv, timeout);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot run " + argv.get(0), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while " + argv.get(0) + " ran", e);
+        }
+    }
+
+    private Result runAndWait(List<String> argv, Duration timeout) throws IOException, InterruptedException {
+        Path output = Files.createTempFile("mount-helper-", ".out");
+        try {
+            List<String> command = new ArrayList<>(List.of("setsid"));
+            command.addAll(argv);
+            ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)
+                    .redirectOutput(output.toFile()).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+            builder.environment().putAll(environment);
+            Process process = builder.start();
+            if (process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+                return new Result(process.exitValue(), false, read(output));
+            }
+            killGroup(process);
+            return new Result(-1, true, read(output));
+        } finally {
+            Files.deleteIfExists(output);
+        }
+    }
+
+    /** setsid made the helper a session and group leader: its pid is the group id. */
+    private static void killGroup(Process process) throws InterruptedException {
+        try {
+            Syscalls.kill((int) -process.pid(), SIGKILL);
+        } catch (SyscallException e) {
+            // the group is gone already, or setsid had to fork: end what is left by tree
+        }
+        process.descendants().forEach(ProcessHandle::destroyForcibly);
+        process.destroyForcibly();
+        process.waitFor();
+    }
+
+    private static String read(Path output) {
+        try (InputStream in = Files.newInputStream(output)) {
+            return new String(in.readNBytes(Limits.OUTPUT_MAX), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}

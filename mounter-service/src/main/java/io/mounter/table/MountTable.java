@@ -1,0 +1,154 @@
+package io.mounter.table;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Predicate;
+
+/**
+ * The mounts mounterd made and has not seen unmounted, in the order they were made. A
+ * target can carry stacked mounts; an unmount removes the newest one on it.
+ *
+ * <p>Every change is announced to the listener (the state writer and the watcher), after
+ * the table's lock is released. Records are told apart by identity, not by value: two
+ * mounts of the same source on the same target are two records.
+ */
+public final class MountTable {
+    /** A record and what the table knows about it besides. */
+    private static final class Slot {
+        final MountRecord record;
+        final long addedAt;
+        boolean claimed;
+
+        Slot(MountRecord record, long addedAt) {
+            this.record = record;
+            this.addedAt = addedAt;
+        }
+    }
+
+    /** Hears of every change of the table. */
+    public interface Listener {
+        /**
+         * The table changed: {@code added} was added, or (when null) records were removed.
+         * Runs on the thread that made the change (a connection worker, say), so it must be
+         * quick and must not block.
+         */
+        void changed(MountRecord added);
+    }
+
+    private final List<Slot> slots = new ArrayList<>();
+    private long generation;
+    private volatile Listener listener = added -> { };
+
+    public void setListener(Listener listener) {
+        this.listener = listener;
+    }
+
+    public void add(MountRecord record) {
+        synchronized (this) {
+            slots.add(new Slot(record, ++generation));
+        }
+        listener.changed(record);
+    }
+
+    /** Adds records in their order (a table rebuilt at start). */
+    public void addAll(List<MountRecord> records) {
+        synchronized (this) {
+            for (MountRecord record : records) {
+                slots.add(new Slot(record, ++generation));
+            }
+        }
+        records.forEach(listener::changed);
+    }
+
+    /** Removes the newest record for {@code target}; false if there was none. */
+    public boolean removeNewest(String target) {
+        MountRecord newest = newestOn(target);
+        return newest != null && remove(newest);
+    }
+
+    /** Removes this very record; false if it is gone already (the watcher was first). */
+    public boolean remove(MountRecord record) {
+        boolean removed = false;
+        synchronized (this) {
+            for (int i = slots.size() - 1; i >= 0; i--) {
+                if (slots.get(i).record == record) {
+                    slots.remove(i);
+                    removed = true;
+                    break;
+                }
+            }
+        }
+        if (removed) {
+            listener.changed(null);
+        }
+        return removed;
+    }
+
+    /**
+     * Marks the newest record on {@code target} as being unmounted by a request, so the
+     * watcher does not report its disappearance as an unmount on the host; null if there is
+     * none. Follow with {@link #remove} on success, {@link #release} on failure.
+     */
+    public synchronized MountRecord claimNewest(String target) {
+        for (int i = slots.size() - 1; i >= 0; i--) {
+            Slot slot = slots.get(i);
+            if (!slot.claimed && slot.record.entry().target().equals(target)) {
+                slot.claimed = true;
+                return slot.record;
+            }
+        }
+        return null;
+    }
+
+    /** Ends a claim whose unmount failed; the record stays. Null is ignored. */
+    public synchronized void release(MountRecord record) {
+        for (Slot slot : slots) {
+            if (slot.record == record) {
+                slot.claimed = false;
+            }
+        }
+    }
+
+    private synchronized MountRecord newestOn(String target) {
+        for (int i = slots.size() - 1; i >= 0; i--) {
+            if (slots.get(i).record.entry().target().equals(target)) {
+                return slots.get(i).record;
+            }
+        }
+        return null;
+    }
+
+    /** The records that match, newest first. */
+    public synchronized List<MountRecord> newestFirst(Predicate<MountRecord> filter) {
+        List<MountRecord> found = new ArrayList<>();
+        for (int i = slots.size() - 1; i >= 0; i--) {
+            if (filter.test(slots.get(i).record)) {
+                found.add(slots.get(i).record);
+            }
+        }
+        return found;
+    }
+
+    public synchronized List<MountRecord> snapshot() {
+        return slots.stream().map(slot -> slot.record).toList();
+    }
+
+    /** Counts additions: read it before a look at the host, then ask {@link #settledBy}. */
+    public synchronized long generation() {
+        return generation;
+    }
+
+    /**
+     * The records added by {@code generation} and not claimed by a request: a record is
+     * added after its mount is made, so each of these was mounted before a look at the host
+     * that began after {@link #generation()} returned {@code generation}.
+     */
+    public synchronized List<MountRecord> settledBy(long generation) {
+        return slots.stream().filter(slot -> slot.addedAt <= generation && !slot.claimed)
+                .map(slot -> slot.record).toList();
+    }
+
+    public synchronized int size() {
+        return slots.size();
+    }
+}

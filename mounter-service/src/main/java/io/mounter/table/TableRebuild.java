@@ -1,0 +1,119 @@
+package io.mounter.table;
+
+import io.mounter.linux.Fuse;
+import io.mounter.linux.MountInfo;
+import io.mounter.policy.ContainedPath;
+import io.mounter.policy.MountPolicy;
+import io.mounter.policy.MountSource;
+import io.mounter.policy.Refusal;
+import io.mounter.protocol.MountEntry;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Rebuilds the mount table at start from the saved state and the host's mountinfo. mounterd
+ * never mounts here: it only decides which mounts it knows.
+ * <ul>
+ *   <li>A saved record whose mount is still there (same target, fstype and source, and the
+ *       same device where the record has one) is known again, with the device mountinfo
+ *       shows.</li>
+ *   <li>A saved record whose mount is gone (unmounted, or the node rebooted) is dropped.</li>
+ *   <li>A FUSE mount of an allowed fstype under an allowed prefix that no saved record
+ *       names, and that a process of the mount container serves, is adopted, with requester
+ *       pid 0: mounterd made it just before it died, too late for the state file. A FUSE
+ *       mount nobody in the container serves is left alone: mounterd cannot tell a dead mount
+ *       of its own from another driver's FUSE mount below the pod directories, and it never
+ *       unmounts what it cannot show it made.</li>
+ * </ul>
+ */
+final class TableRebuild {
+    private TableRebuild() {
+    }
+
+    /** The table to start with, in order (saved records first), and what was dropped. */
+    record Result(List<MountRecord> known, List<MountRecord> adopted, List<MountRecord> gone) {
+        List<MountRecord> table() {
+            List<MountRecord> all = new ArrayList<>(known);
+            all.addAll(adopted);
+            return all;
+        }
+    }
+
+    /**
+     * @param daemonsByConnection FUSE connection id to the pid serving it in the mount
+     *     container (mounterd's own pid excluded)
+     * @param now the creation time given to adopted records
+     */
+    static Result rebuild(List<MountRecord> saved, List<MountInfo.Entry> mounts, MountPolicy policy,
+                          Map<Integer, Integer> daemonsByConnection, long now) {
+        boolean[] used = new boolean[mounts.size()];
+        List<MountRecord> known = new ArrayList<>();
+        List<MountRecord> gone = new ArrayList<>();
+        for (MountRecord record : saved) {
+            int found = find(record, mounts, used);
+            if (found < 0) {
+                gone.add(record);
+            } else {
+                used[found] = true;
+                known.add(restored(record, mounts.get(found)));
+            }
+        }
+        List<MountRecord> adopted = new ArrayList<>();
+        for (int i = 0; i < mounts.size(); i++) {
+            MountInfo.Entry mount = mounts.get(i);
+            if (!used[i] && isAdoptable(mount, policy) && daemonsByConnection.containsKey(mount.device().minor())) {
+                adopted.add(new MountRecord(new MountEntry(mount.source(), mount.mountPoint(), mount.fstype(), 0, now, 0),
+                        mount.device()));
+            }
+        }
+        return new Result(known, adopted, gone);
+    }
+
+    /** The saved record with the host's device and source (the state file holds it masked). */
+    private static MountRecord restored(MountRecord record, MountInfo.Entry mount) {
+        MountEntry saved = record.entry();
+        return new MountRecord(new MountEntry(saved.source() == null ? null : mount.source(), saved.target(),
+                saved.fstype(), saved.requesterPid(), saved.createdAtMillis(), 0), mount.device());
+    }
+
+    private static int find(MountRecord record, List<MountInfo.Entry> mounts, boolean[] used) {
+        for (int i = 0; i < mounts.size(); i++) {
+            if (!used[i] && isSameMount(record, mounts.get(i))) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    /**
+     * The record names this mountinfo line: target, fstype, source (as masked for logs and the
+     * state file) and, if the record has one, device agree.
+     */
+    static boolean isSameMount(MountRecord record, MountInfo.Entry mount) {
+        MountEntry entry = record.entry();
+        return entry.target().equals(mount.mountPoint())
+                && (record.device() == null || record.device().equals(mount.device()))
+                && Fuse.isShownAs(entry.fstype(), mount.fstype())
+                && (entry.source() == null ? mount.source().equals("none")
+                        : MountSource.mask(entry.source()).equals(MountSource.mask(mount.source())));
+    }
+
+    /** A FUSE mount whose type policy allows (itself, or as its base type with a subtype), below a prefix. */
+    private static boolean isAdoptable(MountInfo.Entry mount, MountPolicy policy) {
+        String fstype = mount.fstype();
+        if (Fuse.connection(fstype, mount.device()) < 0) {
+            return false;
+        }
+        boolean allowed = policy.fstypes().contains(fstype) || policy.fstypes().contains(Fuse.baseType(fstype));
+        if (!allowed) {
+            return false;
+        }
+        try {
+            ContainedPath.within(mount.mountPoint(), policy.targetPrefixes());
+            return true;
+        } catch (Refusal outside) {
+            return false;
+        }
+    }
+}
