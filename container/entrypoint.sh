@@ -1,6 +1,7 @@
 #!/bin/sh
-# The mount container's entrypoint (after tini): installs kubelet-mounter and its default
-# config on the host when asked, then runs mounterd with settings from the environment.
+# The mount container's entrypoint, run by mounter-init (and run again each time mounterd
+# ends): installs kubelet-mounter and its default config on the host when asked, then runs
+# mounterd with settings from the environment.
 #   MOUNTER_SOCKET          mounterd's socket            (/run/mounter/mounter.sock)
 #   MOUNTER_HOST_MOUNT_NS   the host's mount namespace   (/host/proc/1/ns/mnt)
 #   MOUNTER_STATE_DIR       mounterd's state directory   (/var/lib/mounter)

@@ -35,15 +35,15 @@ static long timeout_seconds(void)
 }
 
 /* SO_SNDTIMEO bounds connect() too: a full listen backlog blocks it on AF_UNIX. */
-static int set_timeouts(int s)
+static int set_timeouts(int s, long seconds)
 {
-    struct timeval tv = {.tv_sec = timeout_seconds()};
+    struct timeval tv = {.tv_sec = seconds};
     if (setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) < 0)
         return -1;
     return setsockopt(s, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
 }
 
-static int connect_socket(const char *path)
+static int connect_socket(const char *path, long seconds)
 {
     struct sockaddr_un sa = {.sun_family = AF_UNIX};
     size_t n = strlen(path);
@@ -55,7 +55,7 @@ static int connect_socket(const char *path)
     int s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
     if (s < 0)
         return -1;
-    int rc = set_timeouts(s);
+    int rc = set_timeouts(s, seconds);
     while (rc == 0 && connect(s, (struct sockaddr *)&sa, sizeof sa) < 0) {
         if (errno != EINTR) {
             rc = -1;
@@ -155,7 +155,8 @@ static void local_refusal(struct mounter_reply *out, const char *why)
 }
 
 /* buf holds MOUNTER_REQUEST_MAX bytes for the request, then MOUNTER_REPLY_MAX for the reply. */
-static int exchange(const struct mounter_request *rq, uint8_t *buf, struct mounter_reply *out)
+static int exchange(const struct mounter_request *rq, uint8_t *buf, struct mounter_reply *out,
+                    long seconds)
 {
     const char *why = "invalid request";
     ssize_t len = mounter_encode_request(rq, buf, MOUNTER_REQUEST_MAX, &why);
@@ -163,7 +164,7 @@ static int exchange(const struct mounter_request *rq, uint8_t *buf, struct mount
         local_refusal(out, why);
         return 0;
     }
-    int s = connect_socket(mounter_socket_path());
+    int s = connect_socket(mounter_socket_path(), seconds);
     if (s < 0)
         return -1;
     uint8_t *reply = buf + MOUNTER_REQUEST_MAX;
@@ -183,10 +184,16 @@ static int exchange(const struct mounter_request *rq, uint8_t *buf, struct mount
 /* The buffers are on the heap: helpers such as glusterfs run on small thread stacks. */
 int mounter_client_call(const struct mounter_request *rq, struct mounter_reply *out)
 {
+    return mounter_client_call_within(rq, out, timeout_seconds());
+}
+
+int mounter_client_call_within(const struct mounter_request *rq, struct mounter_reply *out,
+                               long seconds)
+{
     uint8_t *buf = malloc(MOUNTER_REQUEST_MAX + MOUNTER_REPLY_MAX);
     if (buf == NULL)
         return -1;
-    int rc = exchange(rq, buf, out);
+    int rc = exchange(rq, buf, out, seconds);
     int e = errno;
     free(buf);
     errno = e;

@@ -21,6 +21,10 @@ const char *mounter_socket_path(void);
  * is closed before returning. Does not print. */
 int mounter_client_call(const struct mounter_request *rq, struct mounter_reply *out);
 
+/* mounter_client_call with the given timeout (seconds, > 0) instead of the environment's. */
+int mounter_client_call_within(const struct mounter_request *rq, struct mounter_reply *out,
+                               long seconds);
+
 /* One sendmsg of buf on socket s, with fd attached as SCM_RIGHTS when fd >= 0; retries
  * EINTR, never raises SIGPIPE. Returns 0 when all of buf went, else -1 with errno set
  * (ETIMEDOUT for a send timeout, EMSGSIZE for a short send). */

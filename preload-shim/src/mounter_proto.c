@@ -106,6 +106,8 @@ ssize_t mounter_encode_request(const struct mounter_request *rq, uint8_t *buf, s
         err = put_mount_fields(&w, rq);
     else if (rq->op == MOUNTER_OP_UMOUNT)
         err = put_umount_fields(&w, rq);
+    else if (rq->op == MOUNTER_OP_STATUS)
+        err = NULL; /* no fields */
     else
         err = "operation not supported by this encoder";
     if (err == NULL && (w.overflow || w.len > MOUNTER_REQUEST_MAX))

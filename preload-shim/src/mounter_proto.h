@@ -13,7 +13,7 @@
 #define MOUNTER_REPLY_MAX 65536
 #define MOUNTER_REPLY_BIT 0x8000u
 
-enum mounter_op { MOUNTER_OP_MOUNT = 1, MOUNTER_OP_UMOUNT = 2, MOUNTER_OP_LIST = 3 };
+enum mounter_op { MOUNTER_OP_MOUNT = 1, MOUNTER_OP_UMOUNT = 2, MOUNTER_OP_LIST = 3, MOUNTER_OP_STATUS = 5 };
 
 enum mounter_tag {
     MOUNTER_TAG_SOURCE = 1,
@@ -37,7 +37,7 @@ enum mounter_tag {
 #define MOUNTER_DATA_MAX 4096
 #define MOUNTER_MESSAGE_MAX 1024
 
-/* One MOUNT or UMOUNT request. NULL or empty source/data are left out of the message;
+/* One MOUNT, UMOUNT or STATUS request (STATUS: op and id only). NULL or empty source/data are left out of the message;
  * fd < 0 means no FD field (and no fd attached by the transport). */
 struct mounter_request {
     uint16_t op;

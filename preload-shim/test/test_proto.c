@@ -73,6 +73,23 @@ static void test_encode_umount(void)
           "umount bytes (length %zd)", n);
 }
 
+/* STATUS is a bare header; an operation the encoder does not know is refused, not sent. */
+static void test_encode_status_and_unknown(void)
+{
+    static const uint8_t expect[] = {'M', 'N', 'T', 'R', 1, 0, 5, 0, 4, 0, 0, 0, 0, 0, 0, 0};
+    struct mounter_request rq = {.op = MOUNTER_OP_STATUS, .id = 4, .target = "/ignored", .fd = -1};
+    ssize_t n = mounter_encode_request(&rq, buf, MOUNTER_REQUEST_MAX, NULL);
+    CHECK(n == (ssize_t)sizeof expect && memcmp(buf, expect, sizeof expect) == 0,
+          "status bytes (length %zd)", n);
+
+    const char *why = NULL;
+    struct mounter_request list = {.op = MOUNTER_OP_LIST, .id = 1, .fd = -1};
+    errno = 0;
+    n = mounter_encode_request(&list, buf, MOUNTER_REQUEST_MAX, &why);
+    CHECK(n == -1 && errno == EINVAL && why != NULL && strstr(why, "not supported") != NULL,
+          "LIST: %zd, errno %d, why %s", n, errno, why ? why : "(null)");
+}
+
 /* Builds a reply header + optional MESSAGE; returns its length. */
 static size_t reply(uint16_t kind, uint32_t id, uint32_t status, const char *msg)
 {
@@ -162,6 +179,7 @@ int main(void)
     test_encode_mount();
     test_encode_omits_and_limits();
     test_encode_umount();
+    test_encode_status_and_unknown();
     test_decode_good();
     test_decode_bad();
     return check_summary("test_proto");

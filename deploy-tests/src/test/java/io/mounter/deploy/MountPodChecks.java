@@ -37,10 +37,12 @@ final class MountPodChecks {
     static final String LABEL_KEY = "name";
     static final String LABEL_VALUE = "glusterfs-mounter";
     static final String CONTAINER = "mounter";
-    static final List<String> PROBE_COMMAND = List.of("mounterctl", "status");
+    /** kubelet's GET of mounterd's status endpoint, at mounterd's --http-listen default. */
+    static final String PROBE_HOST = "127.0.0.1";
+    static final String PROBE_PATH = "/healthz";
     /** mounterd exits within 5 s of SIGTERM; kubelet must wait longer than that. */
     static final long MOUNTERD_EXIT_SECONDS = 5;
-    /** Room for mounterd, a probe JVM and a few FUSE daemons, which share the memory limit. */
+    /** Room for mounterd, a mounterctl JVM and a few FUSE daemons, which share the memory limit. */
     static final BigDecimal MIN_MEMORY_LIMIT = Quantity.getAmountInBytes(new Quantity("256Mi"));
 
     /** The environment the entrypoint reads, with the values the contract's paths give. */
@@ -80,7 +82,7 @@ final class MountPodChecks {
                 () -> podSpec(pod),
                 () -> container(pod),
                 () -> resources(pod),
-                () -> probes(pod),
+                () -> probes(pod, facts),
                 () -> volumes(pod),
                 () -> environment(pod),
                 () -> ConsistencyChecks.all(pod, facts));
@@ -144,26 +146,33 @@ final class MountPodChecks {
                 () -> assertTrue(limits == null || !limits.containsKey("cpu"), "limits.cpu: none expected"));
     }
 
-    static void probes(MountPod pod) {
+    /**
+     * No liveness probe: a container restart ends every FUSE daemon in it, and mounter-init
+     * already mends a dead or hung mounterd. Readiness: an HTTP GET of /healthz on loopback,
+     * which starts no process in the container, at the port mounterd listens on by default.
+     */
+    static void probes(MountPod pod, ProjectFacts facts) {
         Container container = theContainer(pod);
+        Probe probe = container.getReadinessProbe();
         assertAll(pod + ": probes",
-                () -> probe("livenessProbe", container.getLivenessProbe()),
-                () -> probe("readinessProbe", container.getReadinessProbe()));
-    }
-
-    private static void probe(String name, Probe probe) {
-        assertNotNull(probe, name);
-        assertNotNull(probe.getExec(), name + ".exec");
-        int period = orDefault(probe.getPeriodSeconds(), 10);
-        int timeout = orDefault(probe.getTimeoutSeconds(), 1);
-        int failures = orDefault(probe.getFailureThreshold(), 3);
-        assertAll(name,
-                () -> assertEquals(PROBE_COMMAND, probe.getExec().getCommand(), name + ".exec.command"),
-                () -> assertTrue(period >= 5 && period <= 60, name + ".periodSeconds " + period + " (each run is a JVM)"),
-                // mounterctl is a JVM: start plus one round trip needs more than the 1 s default
-                () -> assertTrue(timeout >= 2 && timeout <= period, name + ".timeoutSeconds " + timeout),
-                // one slow answer must not restart the pod: that would end every FUSE daemon in it
-                () -> assertTrue(failures >= 2, name + ".failureThreshold " + failures));
+                () -> assertNull(container.getLivenessProbe(),
+                        "livenessProbe: a restart would end every FUSE daemon; mounter-init mends mounterd"),
+                () -> assertNull(container.getStartupProbe(), "startupProbe: gates only a liveness probe"),
+                () -> {
+                    assertNotNull(probe, "readinessProbe");
+                    assertNotNull(probe.getHttpGet(), "readinessProbe.httpGet (an exec probe starts a process)");
+                    int period = orDefault(probe.getPeriodSeconds(), 10);
+                    int timeout = orDefault(probe.getTimeoutSeconds(), 1);
+                    int failures = orDefault(probe.getFailureThreshold(), 3);
+                    assertAll("readinessProbe",
+                            () -> assertEquals(PROBE_HOST, probe.getHttpGet().getHost(), "httpGet.host"),
+                            () -> assertEquals(PROBE_PATH, probe.getHttpGet().getPath(), "httpGet.path"),
+                            () -> assertEquals(facts.statusPort(), probe.getHttpGet().getPort().getIntVal(),
+                                    "httpGet.port: mounterd's --http-listen"),
+                            () -> assertTrue(period >= 5 && period <= 60, "periodSeconds " + period),
+                            () -> assertTrue(timeout >= 1 && timeout < period, "timeoutSeconds " + timeout),
+                            () -> assertTrue(failures >= 2, "failureThreshold " + failures));
+                });
     }
 
     static void volumes(MountPod pod) {

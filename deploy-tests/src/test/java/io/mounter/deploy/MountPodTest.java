@@ -39,8 +39,8 @@ class MountPodTest {
 
     @ParameterizedTest
     @MethodSource("pods")
-    void probesWithMounterctlStatus(MountPod pod) {
-        MountPodChecks.probes(pod);
+    void noLivenessProbeAndReadinessByHttpGet(MountPod pod) {
+        MountPodChecks.probes(pod, Fixtures.facts());
     }
 
     @ParameterizedTest

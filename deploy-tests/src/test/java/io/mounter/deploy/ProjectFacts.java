@@ -58,6 +58,12 @@ record ProjectFacts(String image, Map<String, String> mounterdDefaults, List<Str
         return mounterdDefault("--state-dir");
     }
 
+    /** The port of mounterd's default status endpoint (--http-listen HOST:PORT). */
+    int statusPort() {
+        String listen = mounterdDefault("--http-listen");
+        return Integer.parseInt(listen.substring(listen.lastIndexOf(':') + 1));
+    }
+
     private String mounterdDefault(String option) {
         String value = mounterdDefaults.get(option);
         if (value == null) {

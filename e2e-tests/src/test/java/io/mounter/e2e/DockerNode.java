@@ -10,6 +10,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.UUID;
 
 /**
@@ -36,6 +37,10 @@ final class DockerNode implements AutoCloseable {
     /** Where the static pod mounts the host's /opt/mounter/bin and /etc/mounter. */
     static final String INSTALL_DIR_IN_CONTAINER = "/host/opt/mounter/bin";
     static final String CONFIG_DIR_IN_CONTAINER = "/host/etc/mounter";
+    /** mounter-init's watchdog, quicker than the image's defaults so that tests of a hang end sooner. */
+    static final Duration WATCHDOG_PERIOD = Duration.ofSeconds(2);
+    static final Duration WATCHDOG_TIMEOUT = Duration.ofSeconds(2);
+    static final int WATCHDOG_FAILURES = 2;
 
     private final ScratchDirectory scratch;
     private final Thread shutdownHook = new Thread(this::closeAtExit, "docker-node-teardown");
@@ -98,7 +103,11 @@ final class DockerNode implements AutoCloseable {
                 // the shim forwards umounts below this; the image's default is /var/lib/kubelet
                 .withEnv("MOUNTER_FORWARD_UMOUNT_PREFIXES", directory().resolve("var/lib/kubelet").toString())
                 .withEnv("MOUNTER_INSTALL_KUBELET_MOUNTER", INSTALL_DIR_IN_CONTAINER)
-                .withEnv("MOUNTER_INSTALL_KUBELET_MOUNTER_CONFIG", CONFIG_DIR_IN_CONTAINER);
+                .withEnv("MOUNTER_INSTALL_KUBELET_MOUNTER_CONFIG", CONFIG_DIR_IN_CONTAINER)
+                .withEnv("MOUNTER_CHECK_EVERY", Long.toString(WATCHDOG_PERIOD.toSeconds()))
+                .withEnv("MOUNTER_CHECK_TIMEOUT", Long.toString(WATCHDOG_TIMEOUT.toSeconds()))
+                .withEnv("MOUNTER_CHECK_FAILURES", Integer.toString(WATCHDOG_FAILURES))
+                .withEnv("MOUNTER_CHECK_GRACE", "5");
     }
 
     /**

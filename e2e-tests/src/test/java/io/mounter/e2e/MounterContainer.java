@@ -23,7 +23,7 @@ import org.testcontainers.utility.DockerImageName;
 
 /**
  * The mount container image run by the Docker engine, as a static pod runs it: its
- * entrypoint (tini, then mounterd), the host's /proc at /host/proc, /dev/fuse, and the
+ * entrypoint (mounter-init, then mounterd), the host's /proc at /host/proc, /dev/fuse, and the
  * power of a privileged container. Started through Testcontainers, which never pulls it
  * (it is built here, and no registry is reachable); commands in it run through the docker
  * CLI, as people and kubelet-mounter run them.
@@ -158,7 +158,7 @@ final class MounterContainer implements AutoCloseable {
         return container.getContainerId();
     }
 
-    /** The container's init (tini) as this machine sees it: docker inspect's State.Pid. */
+    /** The container's init (mounter-init) as this machine sees it: docker inspect's State.Pid. */
     long initPid() {
         return initPid;
     }

@@ -22,7 +22,7 @@ import java.util.UUID;
  * and not in the container's; a file written through it on the host reaches the backend
  * and reads back; its FUSE daemon runs in the container's PID namespace and
  * {@code mounterctl list} in the container names it; and once the host unmounts it, as
- * kubelet does, the daemon exits and leaves no zombie (tini, the container's init, reaps it).
+ * kubelet does, the daemon exits and leaves no zombie (mounter-init, the container's init, reaps it).
  */
 final class ServedFromContainer {
     private static final Duration DAEMON_EXIT = Duration.ofSeconds(15);

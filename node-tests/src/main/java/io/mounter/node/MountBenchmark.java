@@ -95,7 +95,7 @@ public final class MountBenchmark {
 
     /**
      * {@code [OUTPUT]} runs every part and writes the document to OUTPUT (docs/benchmarks.md);
-     * {@code --only PART} (latency, throughput, data, startup) runs one part and prints its
+     * {@code --only PART} (latency, throughput, data, startup, probe) runs one part and prints its
      * table only, for a quick look while tuning. {@code --baseline-dist DIR} (an older build's
      * dist/) and {@code --baseline-name NAME} (what the row calls it, e.g. the git ref) add
      * the baseline's forwarded pair to the latency part.
@@ -181,8 +181,9 @@ public final class MountBenchmark {
             case "throughput" -> throughputTable(throughputs(mounter));
             case "data" -> DataPathBenchmark.table(reads(mounter));
             case "startup" -> startupTable(startups(mounter, startupWays()));
+            case "probe" -> ProbeCost.table(ProbeCost.measure(mounter));
             default -> throw new IllegalArgumentException("no part " + name
-                    + "; the parts are latency, throughput, data, startup");
+                    + "; the parts are latency, throughput, data, startup, probe");
         };
     }
 
@@ -193,8 +194,10 @@ public final class MountBenchmark {
         List<Latency> latencies = latencies(mounter, baseline);
         System.out.println("throughput");
         List<Throughput> throughputs = throughputs(mounter);
+        System.out.println("health probes");
+        List<ProbeCost.Figures> probes = ProbeCost.measure(mounter);
         System.out.println("data path");
-        return document(latencies, throughputs, reads(mounter), startups, baseline);
+        return document(latencies, throughputs, reads(mounter), startups, probes, baseline);
     }
 
     private static Map<String, Map<String, String>> startupWays() {
@@ -425,7 +428,7 @@ public final class MountBenchmark {
 
     private static String document(List<Latency> latencies, List<Throughput> throughputs,
                                    List<DataPathBenchmark.Figures> reads, List<Startup> startups,
-                                   Baseline baseline) throws IOException {
+                                   List<ProbeCost.Figures> probes, Baseline baseline) throws IOException {
         String kernel = Files.readString(Path.of("/proc/sys/kernel/osrelease")).strip();
         Throughput most = throughputs.get(throughputs.size() - 1);
         Startup tuned = startups.get(startups.size() - 1);
@@ -437,7 +440,9 @@ public final class MountBenchmark {
                         String.format("%.0f pairs/s", most.forwardedPerSecond())),
                 aim("data path ratio >= 0.97", worstRatio >= 0.97, String.format("lowest %.3f", worstRatio)),
                 aim("ready < 500 ms", tuned.readyMs() < 500, String.format("%.0f ms with AppCDS", tuned.readyMs())),
-                aim("idle RSS < 64 MiB", tuned.idleRssMib() < 64, String.format("%.1f MiB", tuned.idleRssMib()))));
+                aim("idle RSS < 64 MiB", tuned.idleRssMib() < 64, String.format("%.1f MiB", tuned.idleRssMib())),
+                aim("a health probe < 10 ms of CPU", probes.get(0).cpuMsPerProbe() < 10,
+                        String.format("%.2f ms for the httpGet", probes.get(0).cpuMsPerProbe()))));
         latencies.stream().filter(Latency::baseline).findFirst().ifPresent(old -> {
             double ratio = old.currentOverBaseline();
             aimLines.add(aim("forwarded pair <= 1.15x the baseline's (" + baseline.name() + ")", ratio <= 1.15,
@@ -530,12 +535,23 @@ public final class MountBenchmark {
                 generated call stubs are made at run time; both stay outside the archive.
 
                 %s
+                ## Health probes
+
+                The CPU one probe costs in the mount container, from the kernel's per-process CPU
+                counts (10 ms ticks, so many probes in a row): the manifests' readiness probe, an
+                HTTP GET of /healthz that kubelet makes itself (%d of them, from a loop in the
+                container, after as many unmeasured; only mounterd's side counts), against the exec probe they had before,
+                `mounterctl status` (%d runs under one shell, whose count of its children's CPU
+                holds each JVM; plus mounterd's side).
+
+                %s
                 Machine: %d cores, kernel %s, %s. Other work on the machine during the run shows in the
                 figures; run it again on an idle machine for cleaner ones.
                 """.formatted(aims, LATENCY_RUNS, baselineMethod(baseline), latencyTable(latencies), THROUGHPUT_SECONDS,
                 throughputTable(throughputs),
                 DataPathBenchmark.FILES, DataPathBenchmark.ROUNDS, DataPathBenchmark.table(reads), IDLE.toSeconds(),
-                startupTable(startups), Runtime.getRuntime().availableProcessors(), kernel, Instant.now());
+                startupTable(startups), ProbeCost.HTTP_PROBES, ProbeCost.EXEC_PROBES, ProbeCost.table(probes),
+                Runtime.getRuntime().availableProcessors(), kernel, Instant.now());
     }
 
     /**
