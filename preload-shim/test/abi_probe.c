@@ -78,6 +78,7 @@ static void file_structs(void)
     OFFSET(open_how, resolve);
     SIZE(statx);
     OFFSET(statx, stx_mask);
+    OFFSET(statx, stx_attributes);
     OFFSET(statx, stx_mode);
     OFFSET(statx, stx_ino);
     OFFSET(statx, stx_rdev_major);
@@ -136,6 +137,7 @@ static void file_flags(void)
     VALUE(STATX_MODE);
     VALUE(STATX_INO);
     VALUE(STATX_MNT_ID);
+    VALUE(STATX_ATTR_MOUNT_ROOT);
     VALUE(RESOLVE_NO_XDEV);
     VALUE(RESOLVE_NO_MAGICLINKS);
     VALUE(RESOLVE_NO_SYMLINKS);

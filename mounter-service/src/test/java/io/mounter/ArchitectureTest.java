@@ -31,6 +31,7 @@ class ArchitectureTest {
                 .layer("doors").definedBy("io.mounter.door..")
                 .layer("request path").definedBy("io.mounter.request..")
                 .layer("table").definedBy("io.mounter.table..")
+                .layer("recovery").definedBy("io.mounter.recovery..")
                 .layer("executor").definedBy("io.mounter.executor..")
                 .layer("observability").definedBy("io.mounter.observability..")
                 .layer("policy").definedBy("io.mounter.policy..")
@@ -42,7 +43,8 @@ class ArchitectureTest {
                 .whereLayer("doors").mayOnlyBeAccessedByLayers("wiring")
                 .whereLayer("request path").mayOnlyBeAccessedByLayers("wiring", "doors")
                 .whereLayer("table").mayOnlyBeAccessedByLayers("wiring", "request path")
-                .whereLayer("executor").mayOnlyBeAccessedByLayers("wiring", "request path", "table")
+                .whereLayer("recovery").mayOnlyBeAccessedByLayers("wiring", "table")
+                .whereLayer("executor").mayOnlyBeAccessedByLayers("wiring", "request path", "table", "recovery")
                 .whereLayer("observability").mayOnlyBeAccessedByLayers("wiring", "doors", "request path", "table",
                         "clients")
                 .check(MAIN);

@@ -50,6 +50,24 @@ public sealed interface HostCommand<R> {
     }
 
     /**
+     * Copies the mount whose root is at {@code source} (resolved like a mount target), or the
+     * directory {@code within} it ("/" for all of it, "/a/b" as a bind mount's root reads in
+     * mountinfo; resolved beneath the mount's root following no symlink), into a mount of no
+     * namespace, for a {@link NamespaceCommand} to attach elsewhere.
+     *
+     * <p>Result: the copy, which the caller owns and closes.
+     *
+     * @throws io.mounter.policy.Refusal (EINVAL) if {@code source} is not the root of a mount
+     *     or {@code within} not an absolute path
+     */
+    record CloneMount(ContainedPath source, String within) implements HostCommand<DetachedMount> {
+        @Override
+        public DetachedMount runOn(HostOperations host) {
+            return host.cloneMount(source, within);
+        }
+    }
+
+    /**
      * Opens the host namespace's mountinfo. The open file keeps that namespace, so any thread
      * may read and poll it afterwards.
      *

@@ -4,6 +4,7 @@ import static io.mounter.linux.Syscalls.AT_FDCWD;
 import static io.mounter.linux.Syscalls.O_CLOEXEC;
 import static io.mounter.linux.Syscalls.O_DIRECTORY;
 import static io.mounter.linux.Syscalls.O_PATH;
+import static io.mounter.linux.Syscalls.RESOLVE_BENEATH;
 import static io.mounter.linux.Syscalls.RESOLVE_NO_MAGICLINKS;
 import static io.mounter.linux.Syscalls.RESOLVE_NO_SYMLINKS;
 
@@ -53,6 +54,7 @@ final class HostOperations {
             () -> Syscalls.umount2(missing, MountFlags.UMOUNT_NOFOLLOW),
             () -> deviceOfMountedRoot(new ContainedPath("/", "proc")),
             () -> Syscalls.close(openMountInfo()),
+            () -> cloneMount(missingName, "/").close(),
             () -> {
                 throw new Refusal(Errno.EPERM, "warm-up");
             },
@@ -133,6 +135,43 @@ final class HostOperations {
             return true;
         } finally {
             Syscalls.close(targetFd);
+        }
+    }
+
+    DetachedMount cloneMount(ContainedPath source, String within) {
+        NamespacePinning.requirePinned("clone mount");
+        if (!within.startsWith("/")) {
+            throw new Refusal(Errno.EINVAL, "not an absolute path within the mount: " + within);
+        }
+        int sourceFd = openBeneath(source, false);
+        try {
+            if (!Syscalls.isMountRoot(sourceFd)) {
+                throw new Refusal(Errno.EINVAL, source.full() + " is not the root of a mount");
+            }
+            if (within.equals("/")) {
+                return cloneAt(sourceFd);
+            }
+            // the filesystem's own tree is its daemon's to shape: beneath its root, no link
+            int insideFd = Syscalls.openat2(sourceFd, within.substring(1), O_PATH | O_CLOEXEC,
+                    NO_LINKS | RESOLVE_BENEATH);
+            try {
+                return cloneAt(insideFd);
+            } finally {
+                Syscalls.close(insideFd);
+            }
+        } finally {
+            Syscalls.close(sourceFd);
+        }
+    }
+
+    private static DetachedMount cloneAt(int fd) {
+        int tree = Syscalls.openTree(fd, "", Syscalls.OPEN_TREE_CLONE | Syscalls.OPEN_TREE_CLOEXEC
+                | Syscalls.AT_EMPTY_PATH);
+        try {
+            return new DetachedMount(tree, Syscalls.deviceOf(tree));
+        } catch (RuntimeException e) {
+            Syscalls.closeQuietly(tree);
+            throw e;
         }
     }
 

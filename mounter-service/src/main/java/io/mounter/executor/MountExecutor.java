@@ -1,8 +1,9 @@
 package io.mounter.executor;
 
 /**
- * Runs {@link HostCommand}s in the host mount namespace. The only way into that namespace:
- * the threads that live there are the executor's own and run nothing but these commands.
+ * Runs {@link HostCommand}s in the host mount namespace, and {@link NamespaceCommand}s in
+ * other processes' namespaces. The only way into those namespaces: the threads that live
+ * there are the executor's own and run nothing but these commands.
  */
 public interface MountExecutor {
     /**
@@ -15,4 +16,16 @@ public interface MountExecutor {
      * @throws IllegalStateException if the executor is closed
      */
     <R> R execute(HostCommand<R> command);
+
+    /**
+     * Runs {@code command} on a thread that joins the mount namespace at {@code namespacePath}
+     * (a {@code /proc/PID/ns/mnt} of mounterd's view) for it alone, and waits for it, at most
+     * {@code NamespaceVisit.TIMEOUT}. Call from a thread that is not pinned.
+     *
+     * @throws io.mounter.linux.SyscallException if the namespace cannot be opened or joined
+     *     (the process ended: ENOENT), or a syscall of the command fails
+     * @throws IllegalStateException if the command did not end in time (the visiting thread
+     *     is left to it), or the executor is closed
+     */
+    <R> R executeIn(String namespacePath, NamespaceCommand<R> command);
 }

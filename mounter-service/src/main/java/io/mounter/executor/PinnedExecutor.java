@@ -77,6 +77,14 @@ public final class PinnedExecutor implements MountExecutor, AutoCloseable {
         return job.await();
     }
 
+    @Override
+    public <R> R executeIn(String namespacePath, NamespaceCommand<R> command) {
+        if (closed) {
+            throw new IllegalStateException("the mount executor is closed");
+        }
+        return NamespaceVisit.run(namespacePath, command);
+    }
+
     /** The last thread to stop fails what is still queued, so that no caller waits for ever. */
     private void threadStopped() {
         if (running.decrementAndGet() == 0) {

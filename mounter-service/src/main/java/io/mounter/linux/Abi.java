@@ -152,6 +152,7 @@ public final class Abi {
         m.put("open_how.resolve", 16L);
         m.put("size.statx", 256L);
         m.put("statx.stx_mask", 0L);
+        m.put("statx.stx_attributes", 8L);
         m.put("statx.stx_mode", 28L);
         m.put("statx.stx_ino", 32L);
         m.put("statx.stx_rdev_major", 128L);
@@ -191,6 +192,7 @@ public final class Abi {
         m.put("STATX_MODE", 0x2L);
         m.put("STATX_INO", 0x100L);
         m.put("STATX_MNT_ID", 0x1000L);
+        m.put("STATX_ATTR_MOUNT_ROOT", 0x2000L);
         m.put("RESOLVE_NO_XDEV", 0x01L);
         m.put("RESOLVE_NO_MAGICLINKS", 0x02L);
         m.put("RESOLVE_NO_SYMLINKS", 0x04L);

@@ -81,6 +81,12 @@ final class Native {
         /** Used for pidfd_open (no glibc wrapper in Debian 12). */
         long syscall(long number, int pid, int flags);
 
+        /** open_tree(2): no glibc wrapper in Debian 12. */
+        long syscall(long number, int dirfd, String path, int flags);
+
+        /** move_mount(2): no glibc wrapper in Debian 12. */
+        long syscall(long number, int fromDirfd, String fromPath, int toDirfd, String toPath, int flags);
+
         String strerror(int errnum);
     }
 }

@@ -37,13 +37,28 @@ public final class Syscalls {
 
     private static final long SYS_OPENAT2 = ABI.get("SYS_openat2");
     private static final long SYS_PIDFD_OPEN = ABI.get("SYS_pidfd_open");
+    private static final long SYS_OPEN_TREE = ABI.get("SYS_open_tree");
+    private static final long SYS_MOVE_MOUNT = ABI.get("SYS_move_mount");
+    public static final int OPEN_TREE_CLONE = ABI.get("OPEN_TREE_CLONE");
+    public static final int OPEN_TREE_CLOEXEC = ABI.get("OPEN_TREE_CLOEXEC");
+    public static final int MOVE_MOUNT_F_EMPTY_PATH = ABI.get("MOVE_MOUNT_F_EMPTY_PATH");
+    public static final int MOVE_MOUNT_T_EMPTY_PATH = ABI.get("MOVE_MOUNT_T_EMPTY_PATH");
+    /**
+     * move_mount(2) puts the mount beneath the top mount at the target (Linux 6.5): after an
+     * unmount of the top one, the path shows the new mount, with no moment in between when
+     * it shows the directory below. The same on every architecture (uapi linux/mount.h);
+     * Debian 12's headers predate it, so no C probe checks it.
+     */
+    public static final int MOVE_MOUNT_BENEATH = 0x200;
+    private static final int STX_ATTRIBUTES = ABI.get("statx.stx_attributes");
+    private static final long STATX_ATTR_MOUNT_ROOT = ABI.get("STATX_ATTR_MOUNT_ROOT");
     private static final int SEEK_SET = ABI.get("SEEK_SET");
     private static final int READ_CHUNK = 65536;
     private static final int OPEN_HOW_SIZE = ABI.get("size.open_how");
     private static final int OPEN_HOW_FLAGS = ABI.get("open_how.flags");
     private static final int OPEN_HOW_MODE = ABI.get("open_how.mode");
     private static final int OPEN_HOW_RESOLVE = ABI.get("open_how.resolve");
-    private static final int AT_EMPTY_PATH = ABI.get("AT_EMPTY_PATH");
+    public static final int AT_EMPTY_PATH = ABI.get("AT_EMPTY_PATH");
     private static final int AT_STATX_DONT_SYNC = ABI.get("AT_STATX_DONT_SYNC");
     private static final int STATX_BASIC = ABI.get("STATX_TYPE") | ABI.get("STATX_MODE") | ABI.get("STATX_INO");
     private static final int STX_MODE = ABI.get("statx.stx_mode");
@@ -155,6 +170,28 @@ public final class Syscalls {
         Pointer buf = scratch();
         check(C.statx(fd, "", AT_EMPTY_PATH | AT_STATX_DONT_SYNC, 0, buf), "statx", Integer.toString(fd));
         return new DeviceNumber(buf.getInt(STX_DEV_MAJOR), buf.getInt(STX_DEV_MINOR));
+    }
+
+    /**
+     * Whether {@code fd} names the root of a mount (statx's STATX_ATTR_MOUNT_ROOT), not a
+     * directory inside one. No request reaches a FUSE daemon (AT_STATX_DONT_SYNC).
+     */
+    public static boolean isMountRoot(int fd) {
+        Pointer buf = scratch();
+        check(C.statx(fd, "", AT_EMPTY_PATH | AT_STATX_DONT_SYNC, 0, buf), "statx", Integer.toString(fd));
+        return (buf.getLong(STX_ATTRIBUTES) & STATX_ATTR_MOUNT_ROOT) != 0;
+    }
+
+    /** open_tree(2): with OPEN_TREE_CLONE, a detached copy of the mount at dirfd/path. */
+    public static int openTree(int dirfd, String path, int flags) {
+        return (int) retrying(() -> C.syscall(SYS_OPEN_TREE, dirfd, path, flags), "open_tree",
+                dirfd + ", " + path + ", 0x" + Integer.toHexString(flags));
+    }
+
+    /** move_mount(2): attaches the mount at fromDirfd/fromPath at toDirfd/toPath. */
+    public static void moveMount(int fromDirfd, String fromPath, int toDirfd, String toPath, int flags) {
+        retrying(() -> C.syscall(SYS_MOVE_MOUNT, fromDirfd, fromPath, toDirfd, toPath, flags), "move_mount",
+                fromDirfd + ", " + fromPath + ", " + toDirfd + ", " + toPath + ", 0x" + Integer.toHexString(flags));
     }
 
     /** kill(2); a negative pid names a process group. */

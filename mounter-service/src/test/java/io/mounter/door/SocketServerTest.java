@@ -8,6 +8,7 @@ import io.mounter.request.HelperRunner;
 import io.mounter.request.MountHelper;
 import io.mounter.executor.HostCommand;
 import io.mounter.executor.MountExecutor;
+import io.mounter.executor.NamespaceCommand;
 import io.mounter.table.MountTable;
 import io.mounter.request.RequestHandler;
 import io.mounter.client.MounterClient;
@@ -61,6 +62,11 @@ class SocketServerTest {
             @Override
             public <R> R execute(HostCommand<R> command) {
                 throw new AssertionError("no host step in these tests: " + command);
+            }
+
+            @Override
+            public <R> R executeIn(String namespacePath, NamespaceCommand<R> command) {
+                throw new AssertionError("no namespace visit in these tests: " + command);
             }
         };
         RequestHandler handler = new RequestHandler(policy, noHostSteps, new MountTable(), Clock.systemUTC(),

@@ -2,6 +2,7 @@ package io.mounter.request;
 
 import io.mounter.executor.HostCommand;
 import io.mounter.executor.MountExecutor;
+import io.mounter.executor.NamespaceCommand;
 import io.mounter.linux.DeviceNumber;
 import io.mounter.policy.AuthorizedMount;
 import io.mounter.policy.ContainedPath;
@@ -39,6 +40,12 @@ final class FakeExecutor implements MountExecutor {
             return null;
         }
         throw new AssertionError("the request path does not send " + command);
+    }
+
+    /** The request path visits no other namespace. */
+    @Override
+    public <R> R executeIn(String namespacePath, NamespaceCommand<R> command) {
+        throw new UnsupportedOperationException("no namespace visits on the request path: " + command);
     }
 
     boolean untouched() {

@@ -13,17 +13,21 @@ import java.util.List;
  * It shares the machine's PID namespace, as a real host does; so if the JVM dies, the
  * holder itself ends what still runs in this mount namespace (see {@link HolderProcess}).
  */
-public final class HostNamespace implements AutoCloseable {
+public final class HostNamespace extends HeldNamespace {
     private static final String HOLDER_SCRIPT = """
             set -eu
             read -r pid _ < /proc/self/stat
             exec perl -e "$hold" -- "$pid" "--end-mount-namespace-unless=$1"
             """;
 
-    private final HolderProcess holder;
-
     private HostNamespace(HolderProcess holder) {
-        this.holder = holder;
+        super(holder);
+    }
+
+    /** The host's mount and network namespaces. */
+    @Override
+    List<String> nsenterFlags() {
+        return List.of("-m", "-n");
     }
 
     /** Starts the holder in {@code network}; stderr to {@code log}. Throws IllegalStateException on failure. */
@@ -34,40 +38,6 @@ public final class HostNamespace implements AutoCloseable {
         String machineNs = "mnt:[" + Processes.namespaceInode(ProcessHandle.current().pid(), "mnt") + "]";
         return new HostNamespace(HolderProcess.start("host namespace", wrapper, HOLDER_SCRIPT, List.of(machineNs), log,
                 Duration.ofSeconds(10)));
-    }
-
-    public long pid() {
-        return holder.pid();
-    }
-
-    /** {@code /proc/PID/ns/mnt}: the namespace host mounts must land in. */
-    public Path mountNsPath() {
-        return Path.of("/proc", Long.toString(pid()), "ns", "mnt");
-    }
-
-    public long mountNamespaceInode() {
-        return Processes.namespaceInode(pid(), "mnt");
-    }
-
-    /** argv run in the host's mount and network namespaces ({@code nsenter -t PID -m -n}). */
-    public Command command(List<String> argv) {
-        return Command.of(argv).prefixedWith(
-                List.of("nsenter", "-t", Long.toString(pid()), "-m", "-n", "--"));
-    }
-
-    /** Runs argv on the host and returns the result whatever its exit status. */
-    public CommandResult exec(String... argv) {
-        return command(List.of(argv)).exec();
-    }
-
-    /** Runs argv on the host; throws CommandFailedException unless it exits 0. */
-    public CommandResult run(String... argv) {
-        return command(List.of(argv)).run();
-    }
-
-    /** What is mounted in the host namespace, read from /proc/PID/mountinfo. */
-    public NamespaceMounts mountinfo() {
-        return NamespaceMounts.of(pid());
     }
 
     public boolean isMounted(Path mountPoint) {
@@ -81,16 +51,5 @@ public final class HostNamespace implements AutoCloseable {
      */
     public List<CommandResult> unmountAllUnder(Path dir) {
         return MountSweep.unmountLazily(mountinfo().under(dir), this::command);
-    }
-
-    /** Ends the holder; with no process left in it the namespace and its mounts go. Idempotent. */
-    @Override
-    public void close() {
-        holder.close();
-    }
-
-    @Override
-    public String toString() {
-        return "HostNamespace[pid " + pid() + "]";
     }
 }
