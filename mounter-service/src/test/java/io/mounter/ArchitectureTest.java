@@ -42,8 +42,8 @@ class ArchitectureTest {
                 .whereLayer("clients").mayNotBeAccessedByAnyLayer()
                 .whereLayer("doors").mayOnlyBeAccessedByLayers("wiring")
                 .whereLayer("request path").mayOnlyBeAccessedByLayers("wiring", "doors")
-                .whereLayer("table").mayOnlyBeAccessedByLayers("wiring", "request path")
-                .whereLayer("recovery").mayOnlyBeAccessedByLayers("wiring", "table")
+                .whereLayer("table").mayOnlyBeAccessedByLayers("wiring", "request path", "recovery")
+                .whereLayer("recovery").mayOnlyBeAccessedByLayers("wiring")
                 .whereLayer("executor").mayOnlyBeAccessedByLayers("wiring", "request path", "table", "recovery")
                 .whereLayer("observability").mayOnlyBeAccessedByLayers("wiring", "doors", "request path", "table",
                         "clients")

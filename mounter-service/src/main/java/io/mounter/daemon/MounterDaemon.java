@@ -14,6 +14,9 @@ import io.mounter.observability.LogFormat;
 import io.mounter.observability.MountEvents;
 import io.mounter.observability.MounterMetrics;
 import io.mounter.policy.MountPolicy;
+import io.mounter.recovery.DaemonRespawn;
+import io.mounter.recovery.MountNamespaceScan;
+import io.mounter.recovery.PodRepair;
 import io.mounter.request.DaemonLocator;
 import io.mounter.request.MountHelper;
 import io.mounter.request.RequestGate;
@@ -26,7 +29,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.HashSet;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -129,11 +134,16 @@ public final class MounterDaemon implements Callable<Integer> {
             } catch (IOException e) {
                 return refuse("refusing to start: " + e.getMessage());
             }
+            MountHelper helpers = new MountHelper(Map.of(
+                    "MOUNTER_SOCKET", socket.toAbsolutePath().toString(),
+                    "LIBMOUNT_FORCE_MOUNT2", "always"), Math.max(1, Math.min(MAX_HELPERS, workers / 2)));
+            DaemonRespawn respawn = opened.add(new DaemonRespawn(table, policy, executor,
+                    (argv, timeout) -> helpers.run(argv, timeout).exitStatus(), podRepair(executor)));
             TableKeeper keeper;
             try {
                 // the table is rebuilt before anything is served
                 keeper = opened.add(TableKeeper.start(new TableKeeper.Parts(stateDir, table, policy, executor,
-                        Path.of("/proc"), health, (MountEvents) metrics, Clock.systemUTC())));
+                        Path.of("/proc"), health, (MountEvents) metrics, Clock.systemUTC(), respawn)));
             } catch (SyscallException e) {
                 return refuse("cannot read the host's mounts: " + e.getMessage());
             }
@@ -143,7 +153,7 @@ public final class MounterDaemon implements Callable<Integer> {
                 return refuse(e.getMessage());
             }
             SocketServer server = new SocketServer(listener,
-                    requestHandler(policy, executor, table, health, metrics, requests, workers), workers);
+                    requestHandler(policy, executor, table, health, metrics, helpers, requests), workers);
             // before serving: a SIGTERM that comes as soon as the first request is answered
             // must find the hook (else the JVM exits without saving or removing the socket)
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -167,11 +177,22 @@ public final class MounterDaemon implements Callable<Integer> {
         return 1;
     }
 
+    /**
+     * Repair in the pods' namespaces, found through the host's /proc: the one that holds
+     * {@code --host-mount-ns} ({@code /host/proc/1/ns/mnt}). The host's namespace (mended by
+     * the respawn itself) and mounterd's own are never visited.
+     */
+    private PodRepair podRepair(PinnedExecutor executor) {
+        Path namespace = Path.of(hostMountNamespace);
+        Path hostProc = namespace.getParent().getParent().getParent();
+        Set<Long> skip = new HashSet<>();
+        skip.add(MountNamespaceScan.namespaceInode(namespace));
+        skip.add(MountNamespaceScan.namespaceInode(Path.of("/proc/self/ns/mnt")));
+        return new PodRepair(executor, hostProc, skip);
+    }
+
     private RequestHandler requestHandler(MountPolicy policy, PinnedExecutor executor, MountTable table, Health health,
-                                          MounterMetrics metrics, int requests, int workers) {
-        MountHelper helpers = new MountHelper(Map.of(
-                "MOUNTER_SOCKET", socket.toAbsolutePath().toString(),
-                "LIBMOUNT_FORCE_MOUNT2", "always"), Math.max(1, Math.min(MAX_HELPERS, workers / 2)));
+                                          MounterMetrics metrics, MountHelper helpers, int requests) {
         DaemonLocator daemons = () -> FuseDaemons.byConnection(Path.of("/proc"));
         RequestHandler handler = new RequestHandler(policy, executor, table, Clock.systemUTC(), helpers, daemons);
         handler.setObserver(metrics);

@@ -68,6 +68,24 @@ public sealed interface HostCommand<R> {
     }
 
     /**
+     * Moves the mount whose root is at {@code from} beneath the dead mount at {@code to}
+     * (both resolved like mount targets), then detaches the dead one: {@code to} shows the
+     * moved mount, with no moment in between showing the directory below, and nothing stays
+     * stacked. Only while {@code to} shows the root of a mount of {@code dead}.
+     *
+     * <p>Result: the device now at {@code to}.
+     *
+     * @throws io.mounter.policy.Refusal (ESTALE) if {@code to} no longer shows the dead mount,
+     *     (EINVAL) if {@code from} is not the root of a mount
+     */
+    record MoveBeneath(ContainedPath from, ContainedPath to, DeviceNumber dead) implements HostCommand<DeviceNumber> {
+        @Override
+        public DeviceNumber runOn(HostOperations host) {
+            return host.moveBeneath(from, to, dead);
+        }
+    }
+
+    /**
      * Opens the host namespace's mountinfo. The open file keeps that namespace, so any thread
      * may read and poll it afterwards.
      *

@@ -55,6 +55,7 @@ final class HostOperations {
             () -> deviceOfMountedRoot(new ContainedPath("/", "proc")),
             () -> Syscalls.close(openMountInfo()),
             () -> cloneMount(missingName, "/").close(),
+            () -> moveBeneath(missingName, missingName, new DeviceNumber(0, 0)),
             () -> {
                 throw new Refusal(Errno.EPERM, "warm-up");
             },
@@ -173,6 +174,31 @@ final class HostOperations {
             Syscalls.closeQuietly(tree);
             throw e;
         }
+    }
+
+    DeviceNumber moveBeneath(ContainedPath from, ContainedPath to, DeviceNumber dead) {
+        NamespacePinning.requirePinned("move beneath");
+        int fromFd = openBeneath(from, false);
+        try {
+            if (!Syscalls.isMountRoot(fromFd)) {
+                throw new Refusal(Errno.EINVAL, from.full() + " is not the root of a mount");
+            }
+            int toFd = openBeneath(to, false);
+            try {
+                if (!dead.equals(Syscalls.deviceOf(toFd)) || !Syscalls.isMountRoot(toFd)) {
+                    throw new Refusal(Errno.ESTALE, to.full() + " no longer shows the mount of " + dead);
+                }
+                Syscalls.moveMount(fromFd, "", toFd, "", Syscalls.MOVE_MOUNT_F_EMPTY_PATH
+                        | Syscalls.MOVE_MOUNT_T_EMPTY_PATH | Syscalls.MOVE_MOUNT_BENEATH);
+                // the held descriptor still names the dead mount, now on top
+                Syscalls.umount2("/proc/thread-self/fd/" + toFd, MountFlags.MNT_DETACH);
+            } finally {
+                Syscalls.close(toFd);
+            }
+        } finally {
+            Syscalls.close(fromFd);
+        }
+        return deviceOfMountedRoot(to);
     }
 
     int openMountInfo() {

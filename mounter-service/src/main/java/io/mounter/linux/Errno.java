@@ -24,6 +24,7 @@ public final class Errno {
     public static final int EPROTONOSUPPORT = 93;
     public static final int ENOTCONN = 107;
     public static final int ETIMEDOUT = 110;
+    public static final int ESTALE = 116;
     public static final int ECONNREFUSED = 111;
     public static final int EHOSTDOWN = 112;
 

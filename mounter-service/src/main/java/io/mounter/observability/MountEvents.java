@@ -15,7 +15,7 @@ public interface MountEvents {
         }
     };
 
-    /** A mount that was gone or dead (its FUSE daemon died) left the table, or was detached. */
+    /** A mount that was gone (unmounted on the host) or never served left the table, or was detached. */
     void staleMountCleaned(String target, String reason);
 
     /** mounterd started; {@code startCount} counts starts on this node, this one included. */

@@ -55,7 +55,7 @@ public final class MounterMetrics implements RequestObserver, MountEvents {
                     "Time from a request's receipt to its reply, by operation.")
             .labelNames("op").buckets(DURATION_BUCKETS).withoutExemplars().register(registry);
     private final Counter staleMountsCleaned = Counter.build("mounter_stale_mounts_cleaned_total",
-                    "Mounts that were gone or dead (their FUSE daemon died) and left the table or were detached.")
+                    "Mounts that were gone or never served and left the table or were detached.")
             .withoutExemplars().register(registry);
     private final AtomicReferenceArray<Counter.Child> requestChildren =
             new AtomicReferenceArray<>(OPERATIONS.length * ERRNO_SLOTS);

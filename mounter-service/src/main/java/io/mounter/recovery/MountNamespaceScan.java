@@ -63,7 +63,7 @@ public final class MountNamespaceScan {
     }
 
     /** The inode in the link text {@code mnt:[4026531840]}; -1 once the process is gone. */
-    static long namespaceInode(Path namespace) {
+    public static long namespaceInode(Path namespace) {
         try {
             String link = Files.readSymbolicLink(namespace).toString();
             return Long.parseLong(link.substring(link.indexOf('[') + 1, link.indexOf(']')));

@@ -1,6 +1,7 @@
 package io.mounter.table;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -62,6 +63,34 @@ public final class FuseDaemons {
     }
 
     /** The connections of the process's /dev/fuse descriptors; empty if it is gone or unreadable. */
+    /**
+     * The argv of {@code pid} if every one of its uids is 0; empty otherwise, or once it is
+     * gone. Only a root daemon's command is ever run again, as root.
+     */
+    static List<String> rootCommandLine(Path procRoot, int pid) {
+        Path process = procRoot.resolve(Integer.toString(pid));
+        try {
+            boolean root = Files.readAllLines(process.resolve("status")).stream()
+                    .filter(line -> line.startsWith("Uid:"))
+                    .anyMatch(line -> List.of(line.substring(4).trim().split("\\s+")).stream().allMatch("0"::equals));
+            if (!root) {
+                return List.of();
+            }
+            byte[] raw = Files.readAllBytes(process.resolve("cmdline"));
+            List<String> argv = new ArrayList<>();
+            int start = 0;
+            for (int i = 0; i < raw.length; i++) {
+                if (raw[i] == 0) {
+                    argv.add(new String(raw, start, i - start, StandardCharsets.UTF_8));
+                    start = i + 1;
+                }
+            }
+            return List.copyOf(argv);
+        } catch (IOException gone) {
+            return List.of();
+        }
+    }
+
     private static Set<Integer> connections(Path process) {
         Set<Integer> found = new LinkedHashSet<>();
         try (DirectoryStream<Path> fds = Files.newDirectoryStream(process.resolve("fd"))) {

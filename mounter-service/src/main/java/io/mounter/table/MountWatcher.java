@@ -23,10 +23,14 @@ import org.slf4j.LoggerFactory;
  *   <li>the host's mountinfo reports a change: records whose mount is gone (kubelet
  *       unmounted it on the host) leave the table;</li>
  *   <li>a FUSE mount's daemon exits (its pidfd becomes readable) and no other process holds
- *       the connection: the mount is dead ("Transport endpoint is not connected" for
- *       ever), so it is detached in the host namespace and leaves the table;</li>
- *   <li>a FUSE record whose daemon cannot be found for {@link #DAEMON_GRACE} is dead too
- *       (its creator died before serving, e.g. a client killed mid-request).</li>
+ *       the connection for {@link #DAEMON_GRACE}: the mount is dead ("Transport endpoint is
+ *       not connected" for ever). It is never detached, which would leave a bare directory
+ *       for a restarted pod container to write into: the daemon's command is run again
+ *       ({@link Respawner}), and until that works the mount stays dead;</li>
+ *   <li>a FUSE record whose daemon is never found within {@link #DAEMON_GRACE} was never
+ *       served (its creator died before serving, e.g. a client killed mid-request, or
+ *       mounterd started after the daemon died): it is detached in the host namespace and
+ *       leaves the table.</li>
  * </ul>
  * While some FUSE record has no daemon found yet, poll wakes every {@link #RECHECK} to look
  * again (daemons fork after mounting; a descriptor may be in flight between processes);
@@ -43,6 +47,7 @@ final class MountWatcher implements AutoCloseable {
     static final Duration MOUNTS_SETTLE = Duration.ofMillis(100);
     static final String UNMOUNTED_ON_HOST = "unmounted on the host";
     static final String DAEMON_DIED = "FUSE daemon died";
+    static final String NEVER_SERVED = "no FUSE daemon serves it";
     private static final long NOT_DUE = Long.MAX_VALUE;
 
     /** Finds the processes holding FUSE connections (a /proc scan of the mount container). */
@@ -52,7 +57,11 @@ final class MountWatcher implements AutoCloseable {
 
         /** Whether {@code pid} holds a descriptor of {@code connection} now. */
         boolean holds(int pid, int connection);
+
+        /** The argv of {@code pid}; empty once it is gone. */
+        List<String> commandLine(int pid);
     }
+
 
     /** Detaches a dead mount in the host namespace. */
     interface Detacher {
@@ -71,12 +80,15 @@ final class MountWatcher implements AutoCloseable {
         int pidfd = -1;
         long missingSince = -1;
         boolean givenUp;
+        /** The command line of the daemon last found serving; empty while none was. */
+        List<String> argv = List.of();
     }
 
     private final MountTable table;
     private final HostMounts host;
     private final Holders holders;
     private final Detacher detacher;
+    private final Respawner respawner;
     private final MountEvents events;
     private final int selfPid;
     private final long recheckNanos;
@@ -88,12 +100,13 @@ final class MountWatcher implements AutoCloseable {
     private volatile boolean closed;
     private volatile long wakeUps;
 
-    MountWatcher(MountTable table, HostMounts host, Holders holders, Detacher detacher, MountEvents events,
-                 int selfPid, Duration recheck, Duration grace) {
+    MountWatcher(MountTable table, HostMounts host, Holders holders, Detacher detacher, Respawner respawner,
+                 MountEvents events, int selfPid, Duration recheck, Duration grace) {
         this.table = table;
         this.host = host;
         this.holders = holders;
         this.detacher = detacher;
+        this.respawner = respawner;
         this.events = events;
         this.selfPid = selfPid;
         this.recheckNanos = recheck.toNanos();
@@ -280,7 +293,11 @@ final class MountWatcher implements AutoCloseable {
                 daemon.missingSince = now;
             }
             if (now - daemon.missingSince >= graceNanos) {
-                detachDead(record, daemon);
+                if (daemon.argv.isEmpty()) {
+                    detachDead(record, daemon);
+                } else {
+                    respawn(record, daemon);
+                }
             } else {
                 pending = true;
             }
@@ -324,6 +341,10 @@ final class MountWatcher implements AutoCloseable {
                 daemon.pid = pid;
                 daemon.pidfd = pidfd;
                 daemon.missingSince = -1;
+                List<String> argv = holders.commandLine(pid);
+                if (!argv.isEmpty()) {
+                    daemon.argv = argv;
+                }
                 log.atDebug().setMessage("daemon found").addKeyValue("op", "WATCH")
                         .addKeyValue("target", record.entry().target()).addKeyValue("pid", pid).log();
                 return true;
@@ -331,6 +352,16 @@ final class MountWatcher implements AutoCloseable {
             Syscalls.closeQuietly(pidfd);
         }
         return false;
+    }
+
+    /** A mount that was served and lost its daemon: never detached; its daemon is run again. */
+    private void respawn(MountRecord record, Daemon daemon) {
+        daemon.givenUp = true; // the respawner replaces the record, or it stays dead
+        log.atWarn().setMessage("FUSE daemon died; running its command again").addKeyValue("op", "WATCH")
+                .addKeyValue("target", record.entry().target()).addKeyValue("fstype", record.entry().fstype())
+                .addKeyValue("device", record.device()).addKeyValue("last_daemon_pid", daemon.pid)
+                .addKeyValue("reason", DAEMON_DIED).log();
+        respawner.respawn(record, daemon.argv);
     }
 
     private void detachDead(MountRecord record, Daemon daemon) {
@@ -350,9 +381,9 @@ final class MountWatcher implements AutoCloseable {
         log.atInfo().setMessage(detached ? "detached" : "forgotten").addKeyValue("op", "WATCH")
                 .addKeyValue("target", target).addKeyValue("fstype", record.entry().fstype())
                 .addKeyValue("device", record.device())
-                .addKeyValue("last_daemon_pid", daemon.pid).addKeyValue("reason", DAEMON_DIED).log();
+                .addKeyValue("reason", NEVER_SERVED).log();
         if (table.remove(record)) {
-            events.staleMountCleaned(target, DAEMON_DIED);
+            events.staleMountCleaned(target, NEVER_SERVED);
         }
         forget(record);
     }

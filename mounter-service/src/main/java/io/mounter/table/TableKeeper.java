@@ -40,7 +40,7 @@ public final class TableKeeper implements AutoCloseable {
 
     /** What the keeper needs of mounterd. */
     public record Parts(Path stateDir, MountTable table, MountPolicy policy, MountExecutor executor,
-                        Path procRoot, Health health, MountEvents events, Clock clock) {
+                        Path procRoot, Health health, MountEvents events, Clock clock, Respawner respawner) {
     }
 
     /**
@@ -66,7 +66,7 @@ public final class TableKeeper implements AutoCloseable {
         StateWriter writer = StateWriter.start(store, parts.table(), parts.health(), starts);
         MountWatcher watcher = new MountWatcher(parts.table(), mountinfo, holders,
                 (target, device) -> parts.executor().execute(new HostCommand.DetachIf(anywhere(target), device)),
-                parts.events(), self, MountWatcher.RECHECK, MountWatcher.DAEMON_GRACE);
+                parts.respawner(), parts.events(), self, MountWatcher.RECHECK, MountWatcher.DAEMON_GRACE);
         parts.table().setListener(added -> {
             writer.changed();
             if (added != null && added.fuseConnection() >= 0) {
@@ -176,6 +176,11 @@ public final class TableKeeper implements AutoCloseable {
         @Override
         public boolean holds(int pid, int connection) {
             return FuseDaemons.holds(procRoot, pid, connection);
+        }
+
+        @Override
+        public List<String> commandLine(int pid) {
+            return FuseDaemons.rootCommandLine(procRoot, pid);
         }
     }
 }

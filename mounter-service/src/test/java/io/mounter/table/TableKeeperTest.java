@@ -67,7 +67,9 @@ class TableKeeperTest {
                     public void started(long startCount) {
                         startsReported.add(startCount);
                     }
-                }, Clock.systemUTC()));
+                }, Clock.systemUTC(), (dead, argv) -> {
+                    throw new AssertionError("no FUSE daemon dies here: " + dead);
+                }));
     }
 
     @Test

@@ -1,43 +1,70 @@
 package io.mounter.node;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.mounter.linux.DeviceNumber;
+import io.mounter.linux.MountInfo;
 import io.mounter.protocol.MountEntry;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 import org.junit.jupiter.api.Test;
 
 /**
- * A FUSE daemon that dies leaves its mount dead in the host namespace ("Transport endpoint
- * is not connected") until someone removes it: mounterd does, within 5 s, and leaves every
- * other mount alone.
+ * A FUSE daemon that dies leaves its mount dead ("Transport endpoint is not connected").
+ * mounterd never detaches it, which would leave a bare directory for a restarted pod
+ * container to bind and write the node's disk through: it runs the daemon's command again,
+ * puts the fresh mount in place of the dead one on the same target (nothing stacked, never
+ * the bare directory in between), and replaces the copies that running pods hold. Every
+ * other mount is left alone.
  */
 class DaemonDeathTest extends OnMounterNode {
     private static final Duration LIMIT = Duration.ofSeconds(5);
 
     @Test
-    void aKilledDaemonsMountIsDetachedWithinFiveSecondsAndTheOthersServeOn() {
+    void aKilledDaemonsMountServesAgainWithinFiveSecondsOnTheHostAndInPods() throws IOException {
         LiveMount bindfs = LiveMount.bindfs(node, "dies-bindfs");
         LiveMount sshfs = LiveMount.sshfs(node, "dies-sshfs");
         List<LiveMount> others = List.of(LiveMount.bindfs(node, "lives-bindfs"), LiveMount.sshfs(node, "lives-sshfs"));
 
         for (LiveMount victim : List.of(bindfs, sshfs)) {
-            ProcessInfo daemon = victim.daemon(node);
-            long killed = System.nanoTime();
-            ProcessHandle.of(daemon.pid()).ifPresent(ProcessHandle::destroyForcibly); // kill -9 from the root namespace
-            LiveMount.await(() -> !node.host().isMounted(victim.target()), LIMIT,
-                    victim.target() + " detached after its " + victim.daemonComm() + " died\n" + node.mounterd().log());
-            long millis = (System.nanoTime() - killed) / 1_000_000;
-            // the record goes a moment after the detach
-            LiveMount.await(() -> LiveMount.list(node).stream().noneMatch(e -> e.target().equals(victim.target().toString())),
-                    Duration.ofSeconds(1), "mounterd forgot it");
-            List<Map<String, String>> said = MounterdLog.of(node).lines("detached").stream()
-                    .filter(line -> victim.target().toString().equals(line.get("target"))).toList();
-            assertEquals(1, said.size(), node.mounterd().log());
-            assertEquals("FUSE daemon died", said.get(0).get("reason"));
-            System.out.println(victim.daemonComm() + " daemon killed: mount detached after " + millis + " ms");
+            Path inPod = node.node().newDirectory("pod-" + victim.daemonComm());
+            String before = "written before the death " + UUID.randomUUID();
+            Files.writeString(victim.backend().resolve("before.txt"), before);
+            try (PodNamespace pod = PodNamespace.start(node.host(), Map.of(inPod, victim.target()), "private",
+                    node.node().logDir().resolve("pod-" + UUID.randomUUID() + ".log"))) {
+                DeviceNumber dead = deviceAt(victim.target());
+                ProcessInfo daemon = victim.daemon(node);
+                long killed = System.nanoTime();
+                ProcessHandle.of(daemon.pid()).ifPresent(ProcessHandle::destroyForcibly); // kill -9 from the root namespace
+
+                LiveMount.await(() -> !dead.equals(deviceAtOrNull(victim.target())), LIMIT,
+                        victim.target() + " served again after its " + victim.daemonComm() + " died\n"
+                                + node.mounterd().log());
+                long millis = (System.nanoTime() - killed) / 1_000_000;
+                assertEquals(1, victim.mountsOnHost(node), "one mount on the target, nothing stacked");
+                assertEquals(before, node.host().run("cat", victim.target().resolve("before.txt").toString()).stdout());
+                victim.roundTrip(node);
+
+                LiveMount.await(() -> pod.exec("cat", inPod.resolve("before.txt").toString()).stdout().equals(before),
+                        LIMIT, "the pod's copy repaired\n" + node.mounterd().log());
+                assertTrue(pod.mountinfo().entries().stream().noneMatch(e -> e.device().equals(dead)),
+                        "the dead mount is gone from the pod:\n" + pod.mountinfo());
+
+                MountEntry listed = LiveMount.listed(LiveMount.list(node), victim.target());
+                assertNotEquals(0, listed.daemonPid(), "listed with its new daemon");
+                assertNotEquals(Processes.pidInOwnNamespace(daemon.pid()), listed.daemonPid());
+                assertEquals(1, MounterdLog.of(node).lines("respawned").stream()
+                        .filter(line -> victim.target().toString().equals(line.get("target"))).count(),
+                        node.mounterd().log());
+                System.out.println(victim.daemonComm() + " daemon killed: serving again after " + millis + " ms");
+            }
         }
 
         List<MountEntry> listed = LiveMount.list(node);
@@ -46,7 +73,18 @@ class DaemonDeathTest extends OnMounterNode {
             assertEquals(other.daemonPidInContainer(node), LiveMount.listed(listed, other.target()).daemonPid());
             other.roundTrip(node);
         }
-        assertEquals(2, listed.size(), listed.toString());
-        assertFalse(node.host().isMounted(bindfs.target()));
+        assertEquals(4, listed.size(), listed.toString());
+        assertTrue(MounterdLog.of(node).lines("detached").isEmpty(), "nothing was detached:\n" + node.mounterd().log());
+        for (LiveMount all : List.of(bindfs, sshfs, others.get(0), others.get(1))) {
+            node.host().run("umount", all.target().toString()); // as kubelet does; the daemons then exit
+        }
+    }
+
+    private DeviceNumber deviceAt(Path target) {
+        return node.host().mountinfo().at(target).map(MountInfo.Entry::device).orElseThrow();
+    }
+
+    private DeviceNumber deviceAtOrNull(Path target) {
+        return node.host().mountinfo().at(target).map(MountInfo.Entry::device).orElse(null);
     }
 }

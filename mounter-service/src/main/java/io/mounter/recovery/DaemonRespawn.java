@@ -1,0 +1,202 @@
+package io.mounter.recovery;
+
+import io.mounter.executor.HostCommand;
+import io.mounter.executor.MountExecutor;
+import io.mounter.linux.DeviceNumber;
+import io.mounter.linux.MountFlags;
+import io.mounter.policy.ContainedPath;
+import io.mounter.policy.MountPolicy;
+import io.mounter.protocol.MountEntry;
+import io.mounter.table.MountRecord;
+import io.mounter.table.MountTable;
+import io.mounter.table.Respawner;
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Brings a dead FUSE mount back where it was, never leaving a bare directory: its daemon's
+ * command line is run again in the mount container, with the target swapped for a staging
+ * directory beside the volumes (libfuse and glusterfs stat their mountpoint first, which
+ * fails on the dead mount with ENOTCONN); the fresh mount that lands there on the host is
+ * moved beneath the dead one on the target and the dead one detached
+ * ({@link HostCommand.MoveBeneath}); then the pods' private copies are replaced
+ * ({@link PodRepair}). Until that works the mount stays dead, and kubelet's own unmount
+ * still removes it. One respawn at a time, on a thread of its own.
+ *
+ * <p>Threat: the command line is what a process of the mount container ran. Only a daemon
+ * that ran as root is run again (the watcher reads no command line of any other), so a
+ * user's daemon never gets a command run as root.
+ */
+public final class DaemonRespawn implements Respawner, AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(DaemonRespawn.class);
+    /** The staging directories' parent, in the target's allowed prefix. */
+    static final String STAGING = ".mounter-respawn";
+    static final Duration HELPER_TIMEOUT = Duration.ofSeconds(60);
+    /** How long a mount may come after its command exited. */
+    static final Duration MOUNT_WAIT = Duration.ofSeconds(10);
+
+    /** Runs a command in the mount container and gives its exit status (-1: killed at the timeout). */
+    public interface CommandRunner {
+        int run(List<String> argv, Duration timeout);
+    }
+
+    private final MountTable table;
+    private final MountPolicy policy;
+    private final MountExecutor executor;
+    private final CommandRunner runner;
+    private final PodRepair pods;
+    /** The command of each target brought back: its new daemon's own names the staging directory. */
+    private final Map<String, List<String>> commands = new ConcurrentHashMap<>();
+    private final ExecutorService worker = Executors.newSingleThreadExecutor(r -> {
+        Thread thread = new Thread(r, "respawn");
+        thread.setDaemon(true);
+        return thread;
+    });
+
+    public DaemonRespawn(MountTable table, MountPolicy policy, MountExecutor executor, CommandRunner runner,
+                         PodRepair pods) {
+        this.table = table;
+        this.policy = policy;
+        this.executor = executor;
+        this.runner = runner;
+        this.pods = pods;
+    }
+
+    @Override
+    public void respawn(MountRecord dead, List<String> argv) {
+        worker.execute(() -> bringBack(dead, argv));
+    }
+
+    private void bringBack(MountRecord dead, List<String> argv) {
+        String target = dead.entry().target();
+        List<String> command = argv.contains(target) ? argv : commands.getOrDefault(target, argv);
+        int at = command.indexOf(target);
+        if (at < 0 || command.lastIndexOf(target) != at || dead.device() == null) {
+            staysDead(dead, "its daemon's command line does not name the target once");
+            return;
+        }
+        ContainedPath to;
+        try {
+            to = ContainedPath.within(target, policy.targetPrefixes());
+        } catch (RuntimeException e) {
+            staysDead(dead, e.getMessage());
+            return;
+        }
+        ContainedPath staging = new ContainedPath(to.prefix(), STAGING + "/" + UUID.randomUUID());
+        try {
+            Files.createDirectories(Path.of(staging.full()));
+            List<String> again = new ArrayList<>(command);
+            again.set(at, staging.full());
+            int status = runner.run(again, HELPER_TIMEOUT);
+            MountRecord fresh = status == 0 ? awaitMount(staging) : null;
+            if (status != 0 || fresh == null) {
+                staysDead(dead, "its command exited with " + status + (fresh == null ? ", no mount made" : ""));
+                discard(staging, fresh);
+                return;
+            }
+            DeviceNumber device = executor.execute(new HostCommand.MoveBeneath(staging, to, dead.device()));
+            table.remove(fresh);
+            table.remove(dead);
+            MountEntry entry = dead.entry();
+            table.add(new MountRecord(new MountEntry(entry.source(), target, entry.fstype(), entry.requesterPid(),
+                    entry.createdAtMillis(), 0), device));
+            commands.put(target, command);
+            log.atInfo().setMessage("respawned").addKeyValue("op", "RESPAWN").addKeyValue("target", target)
+                    .addKeyValue("fstype", entry.fstype()).addKeyValue("dead_device", dead.device())
+                    .addKeyValue("device", device).log();
+            repairPods(dead.device(), to);
+        } catch (IOException | RuntimeException e) {
+            staysDead(dead, e.getMessage());
+            discard(staging, table.newestFirst(r -> r.entry().target().equals(staging.full())).stream()
+                    .findFirst().orElse(null));
+        } finally {
+            try {
+                Files.deleteIfExists(Path.of(staging.full()));
+            } catch (IOException e) {
+                log.atWarn().setMessage("staging directory left").addKeyValue("op", "RESPAWN")
+                        .addKeyValue("path", staging.full()).addKeyValue("error", e.getMessage()).log();
+            }
+        }
+    }
+
+    /**
+     * The record of the mount on the staging directory. A daemon that forks may let its
+     * command exit before its mount() is done (glusterfs does): wait a little for it.
+     */
+    private MountRecord awaitMount(ContainedPath staging) throws InterruptedIOException {
+        long deadline = System.nanoTime() + MOUNT_WAIT.toNanos();
+        while (true) {
+            MountRecord fresh = table.newestFirst(r -> r.entry().target().equals(staging.full())).stream()
+                    .findFirst().orElse(null);
+            if (fresh != null || System.nanoTime() - deadline > 0) {
+                return fresh;
+            }
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new InterruptedIOException("interrupted while waiting for " + staging.full());
+            }
+        }
+    }
+
+    /** A mount that landed on the staging directory but is not used: detached, and forgotten. */
+    private void discard(ContainedPath staging, MountRecord fresh) {
+        if (fresh == null) {
+            return;
+        }
+        try {
+            executor.execute(new HostCommand.Unmount(staging, MountFlags.MNT_DETACH));
+        } catch (RuntimeException e) {
+            log.atWarn().setMessage("staging mount left").addKeyValue("op", "RESPAWN")
+                    .addKeyValue("path", staging.full()).addKeyValue("error", e.getMessage()).log();
+        }
+        table.remove(fresh);
+    }
+
+    private void repairPods(DeviceNumber dead, ContainedPath fresh) {
+        List<PodRepair.Outcome> outcomes;
+        try {
+            outcomes = pods.repair(dead, fresh);
+        } catch (IOException | RuntimeException e) {
+            log.atWarn().setMessage("pods not repaired").addKeyValue("op", "RESPAWN")
+                    .addKeyValue("target", fresh.full()).addKeyValue("error", e.getMessage()).log();
+            return;
+        }
+        for (PodRepair.Outcome outcome : outcomes) {
+            log.atInfo().setMessage(outcome.replaced() ? "repaired in a pod" : "not repaired in a pod")
+                    .addKeyValue("op", "RESPAWN").addKeyValue("namespace", outcome.namespace())
+                    .addKeyValue("path", outcome.mountPoint())
+                    .addKeyValue("result", outcome.failure() != null ? outcome.failure() : outcome.replacement())
+                    .log();
+        }
+    }
+
+    private static void staysDead(MountRecord dead, String why) {
+        log.atWarn().setMessage("stays dead").addKeyValue("op", "RESPAWN").addKeyValue("target", dead.entry().target())
+                .addKeyValue("fstype", dead.entry().fstype()).addKeyValue("reason", why).log();
+    }
+
+    /** Lets a respawn under way finish, waiting at most a second. */
+    @Override
+    public void close() {
+        worker.shutdown();
+        try {
+            worker.awaitTermination(1, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
