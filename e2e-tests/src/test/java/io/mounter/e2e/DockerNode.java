@@ -77,7 +77,7 @@ final class DockerNode implements AutoCloseable {
     }
 
     private void build() {
-        for (Path dir : new Path[] {logDir(), kubeletPodsDir(), installDir(), configDir()}) {
+        for (Path dir : new Path[] {logDir(), kubeletPodsDir(), installDir(), configDir(), stateDir()}) {
             createDirectories(dir);
         }
         hostNetwork = NodeNetwork.start(logDir().resolve("host-network.log"));
@@ -98,6 +98,8 @@ final class DockerNode implements AutoCloseable {
                 .withBind(directory(), directory().toString(), false)
                 .withBind(installDir(), INSTALL_DIR_IN_CONTAINER, false)
                 .withBind(configDir(), CONFIG_DIR_IN_CONTAINER, false)
+                // mounterd's state on the "host", as the static pod keeps it: a new container reads it
+                .withBind(stateDir(), "/var/lib/mounter", false)
                 .withEnv("MOUNTER_HOST_MOUNT_NS", "/host/proc/" + host.pid() + "/ns/mnt")
                 .withEnv("MOUNTER_ARGS", "--allow-target-prefix " + kubeletPodsDir())
                 // the shim forwards umounts below this; the image's default is /var/lib/kubelet
@@ -142,6 +144,11 @@ final class DockerNode implements AutoCloseable {
     /** The host's /opt/mounter/bin: where the entrypoint installs kubelet-mounter. */
     Path installDir() {
         return directory().resolve("host/opt/mounter/bin");
+    }
+
+    /** The host's /var/lib/mounter: mounterd's state directory, kept across containers. */
+    Path stateDir() {
+        return directory().resolve("host/var/lib/mounter");
     }
 
     /** The host's /etc/mounter: where the entrypoint writes kubelet-mounter.conf. */

@@ -17,9 +17,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import org.slf4j.Logger;
@@ -57,8 +55,6 @@ public final class DaemonRespawn implements Respawner, AutoCloseable {
     private final MountExecutor executor;
     private final CommandRunner runner;
     private final PodRepair pods;
-    /** The command of each target brought back: its new daemon's own names the staging directory. */
-    private final Map<String, List<String>> commands = new ConcurrentHashMap<>();
     private final ExecutorService worker = Executors.newSingleThreadExecutor(r -> {
         Thread thread = new Thread(r, "respawn");
         thread.setDaemon(true);
@@ -81,7 +77,7 @@ public final class DaemonRespawn implements Respawner, AutoCloseable {
 
     private void bringBack(MountRecord dead, List<String> argv) {
         String target = dead.entry().target();
-        List<String> command = argv.contains(target) ? argv : commands.getOrDefault(target, argv);
+        List<String> command = argv;
         int at = command.indexOf(target);
         if (at < 0 || command.lastIndexOf(target) != at || dead.device() == null) {
             staysDead(dead, "its daemon's command line does not name the target once");
@@ -112,7 +108,7 @@ public final class DaemonRespawn implements Respawner, AutoCloseable {
             MountEntry entry = dead.entry();
             table.add(new MountRecord(new MountEntry(entry.source(), target, entry.fstype(), entry.requesterPid(),
                     entry.createdAtMillis(), 0), device));
-            commands.put(target, command);
+            table.setCommand(target, command); // the new daemon's own names the staging directory
             log.atInfo().setMessage("respawned").addKeyValue("op", "RESPAWN").addKeyValue("target", target)
                     .addKeyValue("fstype", entry.fstype()).addKeyValue("dead_device", dead.device())
                     .addKeyValue("device", device).log();

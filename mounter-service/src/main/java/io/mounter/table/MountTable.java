@@ -1,7 +1,9 @@
 package io.mounter.table;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Predicate;
 
 /**
@@ -36,6 +38,12 @@ public final class MountTable {
     }
 
     private final List<Slot> slots = new ArrayList<>();
+    /**
+     * The command line of the daemon that served each FUSE target, to run again should it
+     * die (kept with the state, so that a new mount container can too); gone with the
+     * target's last record.
+     */
+    private final Map<String, List<String>> commands = new HashMap<>();
     private long generation;
     private volatile Listener listener = added -> { };
 
@@ -77,11 +85,35 @@ public final class MountTable {
                     break;
                 }
             }
+            if (removed && newestOn(record.entry().target()) == null) {
+                commands.remove(record.entry().target());
+            }
         }
         if (removed) {
             listener.changed(null);
         }
         return removed;
+    }
+
+    /** Keeps {@code command} as the one to run again for {@code target} while it has a record. */
+    public void setCommand(String target, List<String> command) {
+        synchronized (this) {
+            if (command.equals(commands.get(target)) || newestOn(target) == null) {
+                return;
+            }
+            commands.put(target, List.copyOf(command));
+        }
+        listener.changed(null); // saved, like any change
+    }
+
+    /** The command kept for {@code target}; empty if none. */
+    public synchronized List<String> commandFor(String target) {
+        return commands.getOrDefault(target, List.of());
+    }
+
+    /** Every target's command, for the state file. */
+    public synchronized Map<String, List<String>> commands() {
+        return Map.copyOf(commands);
     }
 
     /**

@@ -80,8 +80,16 @@ final class MountWatcher implements AutoCloseable {
         int pidfd = -1;
         long missingSince = -1;
         boolean givenUp;
-        /** The command line of the daemon last found serving; empty while none was. */
-        List<String> argv = List.of();
+        /** When a daemon was first found holding the connection in this process; -1: never. */
+        long foundAt = -1;
+
+        /**
+         * Whether a daemon held the connection for a grace period at least: a real daemon,
+         * not a client that died with its descriptor right after its mount.
+         */
+        boolean served(long grace) {
+            return foundAt >= 0 && missingSince - foundAt >= grace;
+        }
     }
 
     private final MountTable table;
@@ -286,17 +294,20 @@ final class MountWatcher implements AutoCloseable {
         boolean pending = false;
         for (MountRecord record : needed) {
             Daemon daemon = daemons.get(record);
-            if (watch(record, daemon, found.getOrDefault(record.fuseConnection(), List.of()))) {
+            if (watch(record, daemon, found.getOrDefault(record.fuseConnection(), List.of()), now)) {
                 continue;
             }
             if (daemon.missingSince < 0) {
                 daemon.missingSince = now;
             }
             if (now - daemon.missingSince >= graceNanos) {
-                if (daemon.argv.isEmpty()) {
-                    detachDead(record, daemon);
+                List<String> command = table.commandFor(record.entry().target());
+                if (!command.isEmpty()) {
+                    respawn(record, daemon, command);
+                } else if (daemon.served(graceNanos)) {
+                    staysDead(record, daemon);
                 } else {
-                    respawn(record, daemon);
+                    detachDead(record, daemon);
                 }
             } else {
                 pending = true;
@@ -324,7 +335,7 @@ final class MountWatcher implements AutoCloseable {
     }
 
     /** Holds a pidfd on the first of {@code pids} still holding the connection; false if none. */
-    private boolean watch(MountRecord record, Daemon daemon, List<Integer> pids) {
+    private boolean watch(MountRecord record, Daemon daemon, List<Integer> pids, long now) {
         for (int pid : pids) {
             if (pid == selfPid) {
                 continue; // mounterd's own copy, held while the request is handled
@@ -341,9 +352,14 @@ final class MountWatcher implements AutoCloseable {
                 daemon.pid = pid;
                 daemon.pidfd = pidfd;
                 daemon.missingSince = -1;
+                if (daemon.foundAt < 0) {
+                    daemon.foundAt = now;
+                }
+                // kept while it names the target: a respawned daemon's names its staging
+                // directory, and the first command stays the one to run
                 List<String> argv = holders.commandLine(pid);
-                if (!argv.isEmpty()) {
-                    daemon.argv = argv;
+                if (argv.contains(record.entry().target())) {
+                    table.setCommand(record.entry().target(), argv);
                 }
                 log.atDebug().setMessage("daemon found").addKeyValue("op", "WATCH")
                         .addKeyValue("target", record.entry().target()).addKeyValue("pid", pid).log();
@@ -354,14 +370,27 @@ final class MountWatcher implements AutoCloseable {
         return false;
     }
 
-    /** A mount that was served and lost its daemon: never detached; its daemon is run again. */
-    private void respawn(MountRecord record, Daemon daemon) {
+    /**
+     * A mount with a daemon command kept (served here, or before a restart) and no daemon:
+     * never detached; the command is run again.
+     */
+    private void respawn(MountRecord record, Daemon daemon, List<String> command) {
         daemon.givenUp = true; // the respawner replaces the record, or it stays dead
         log.atWarn().setMessage("FUSE daemon died; running its command again").addKeyValue("op", "WATCH")
                 .addKeyValue("target", record.entry().target()).addKeyValue("fstype", record.entry().fstype())
                 .addKeyValue("device", record.device()).addKeyValue("last_daemon_pid", daemon.pid)
                 .addKeyValue("reason", DAEMON_DIED).log();
-        respawner.respawn(record, daemon.argv);
+        respawner.respawn(record, command);
+    }
+
+    /** Served, but by a daemon whose command is not to be run again (a user's): dead, not detached. */
+    private void staysDead(MountRecord record, Daemon daemon) {
+        daemon.givenUp = true;
+        log.atWarn().setMessage("FUSE daemon died; the mount stays dead").addKeyValue("op", "WATCH")
+                .addKeyValue("target", record.entry().target()).addKeyValue("fstype", record.entry().fstype())
+                .addKeyValue("device", record.device()).addKeyValue("last_daemon_pid", daemon.pid)
+                .addKeyValue("reason", "its daemon's command is not run again (not root, or not naming the target)")
+                .log();
     }
 
     private void detachDead(MountRecord record, Daemon daemon) {

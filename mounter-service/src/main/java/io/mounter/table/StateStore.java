@@ -9,23 +9,30 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileAttribute;
+import java.nio.file.attribute.PosixFileAttributes;
+import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 
 /**
  * mounterd's state file, {@code mounts.json} in the state directory: how often mounterd
- * has started on this node and the mounts it holds (source, target, fstype, requester,
- * time, device). Never mount options, and sources with a password masked: a restart takes
- * the source back from the host's mountinfo.
+ * has started on this node, the mounts it holds (source, target, fstype, requester, time,
+ * device) and, for each FUSE target, the command line of the daemon that served it, to run
+ * again should it die. No mount options, and sources with a password masked (a restart
+ * takes the source back from the host's mountinfo); a command is kept as the daemon ran it,
+ * credentials included, which is why the file is the owner's alone and commands are read
+ * back only from a directory nobody else may write (see {@link #isPrivate}).
  *
  * <p>A save is atomic and durable: the new content goes to a temporary file in the same
  * directory, which is fsynced and renamed over the old one, and the directory is fsynced,
@@ -47,11 +54,16 @@ class StateStore {
     }
 
     /** What the file holds. */
-    record State(long starts, List<MountRecord> mounts) {
+    record State(long starts, List<MountRecord> mounts, Map<String, List<String>> commands) {
         static final State EMPTY = new State(0, List.of());
 
         State {
             mounts = List.copyOf(mounts);
+            commands = Map.copyOf(commands);
+        }
+
+        State(long starts, List<MountRecord> mounts) {
+            this(starts, mounts, Map.of());
         }
     }
 
@@ -64,6 +76,24 @@ class StateStore {
 
     Path file() {
         return directory.resolve(FILE);
+    }
+
+    /**
+     * Whether the directory belongs to root and no one else may write it: only then may
+     * saved commands be run again (as root). Otherwise whoever can write the directory could
+     * put a file of their own there.
+     */
+    boolean isPrivate() {
+        try {
+            PosixFileAttributes attributes = Files.readAttributes(directory, PosixFileAttributes.class,
+                    LinkOption.NOFOLLOW_LINKS);
+            Set<PosixFilePermission> permissions = attributes.permissions();
+            return attributes.owner().getName().equals("root") && attributes.isDirectory()
+                    && !permissions.contains(PosixFilePermission.GROUP_WRITE)
+                    && !permissions.contains(PosixFilePermission.OTHERS_WRITE);
+        } catch (IOException | UnsupportedOperationException e) {
+            return false;
+        }
     }
 
     /**
@@ -149,6 +179,9 @@ class StateStore {
         root.put("version", VERSION);
         root.put("starts", state.starts());
         root.put("mounts", mounts);
+        if (!state.commands().isEmpty()) {
+            root.put("commands", new TreeMap<>(state.commands()));
+        }
         return root;
     }
 
@@ -170,7 +203,25 @@ class StateStore {
             String device = optionalText(mount, "device");
             mounts.add(new MountRecord(entry, device == null ? null : parseDevice(device)));
         }
-        return new State(starts, mounts);
+        return new State(starts, mounts, commands(root.get("commands")));
+    }
+
+    private static Map<String, List<String>> commands(Object saved) {
+        if (saved == null) {
+            return Map.of();
+        }
+        if (!(saved instanceof Map<?, ?> map)) {
+            throw new IllegalArgumentException("commands is not an object");
+        }
+        Map<String, List<String>> commands = new LinkedHashMap<>();
+        map.forEach((target, argv) -> {
+            if (!(target instanceof String name) || !(argv instanceof List<?> words) || words.isEmpty()
+                    || !words.stream().allMatch(String.class::isInstance)) {
+                throw new IllegalArgumentException("a command that is not a list of text: " + target);
+            }
+            commands.put(name, words.stream().map(String.class::cast).toList());
+        });
+        return commands;
     }
 
     private static DeviceNumber parseDevice(String text) {

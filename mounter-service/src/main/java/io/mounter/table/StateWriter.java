@@ -87,7 +87,7 @@ final class StateWriter implements AutoCloseable {
                 dirty = false;
             }
             try {
-                store.save(new StateStore.State(starts, table.snapshot()));
+                store.save(new StateStore.State(starts, table.snapshot(), table.commands()));
             } catch (IOException e) {
                 synchronized (this) {
                     dirty = true;

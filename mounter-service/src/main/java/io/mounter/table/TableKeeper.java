@@ -60,6 +60,7 @@ public final class TableKeeper implements AutoCloseable {
         TableRebuild.Result rebuilt = TableRebuild.rebuild(saved.mounts(), mounts, parts.policy(),
                 servingDaemons(holders, self), parts.clock().millis());
         parts.table().addAll(rebuilt.table());
+        restoreCommands(saved, store, parts.table());
         report(rebuilt, parts.events());
 
         long starts = saved.starts() + 1;
@@ -103,6 +104,25 @@ public final class TableKeeper implements AutoCloseable {
             health.degrade(STATE_FILE_COMPONENT, reason);
             return StateStore.State.EMPTY;
         }
+    }
+
+    /**
+     * The saved daemon commands of the targets still in the table, to run again should their
+     * daemons be dead: only from a state directory that root alone may write, since they run
+     * as root.
+     */
+    private static void restoreCommands(StateStore.State saved, StateStore store, MountTable table) {
+        if (saved.commands().isEmpty()) {
+            return;
+        }
+        if (!store.isPrivate()) {
+            log.atWarn().setMessage("saved commands ignored").addKeyValue("op", "START")
+                    .addKeyValue("reason", "the state directory is not root's alone (owner root, no group or other"
+                            + " write); a dead FUSE mount is then not brought back after a restart")
+                    .addKeyValue("state", store.file()).log();
+            return;
+        }
+        saved.commands().forEach(table::setCommand); // ignored for targets no longer in the table
     }
 
     /** Parsers explain over several lines; health and the log take the first. */

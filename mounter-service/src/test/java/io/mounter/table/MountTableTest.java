@@ -93,4 +93,21 @@ class MountTableTest {
         assertSame(a, added.get(0));
         assertEquals(1, table.size());
     }
+
+    @Test
+    void aTargetsCommandGoesWithItsLastRecord() {
+        MountRecord lower = record("/t");
+        MountRecord upper = record("/t");
+        table.addAll(List.of(lower, upper));
+        table.setCommand("/t", List.of("bindfs", "/s", "/t"));
+        table.setCommand("/elsewhere", List.of("x")); // no record there: not kept
+        assertEquals(List.of("bindfs", "/s", "/t"), table.commandFor("/t"));
+        assertEquals(List.of(), table.commandFor("/elsewhere"));
+
+        table.remove(upper);
+        assertEquals(List.of("bindfs", "/s", "/t"), table.commandFor("/t"), "a record is left on the target");
+        table.remove(lower);
+        assertEquals(List.of(), table.commandFor("/t"));
+        assertTrue(table.commands().isEmpty());
+    }
 }

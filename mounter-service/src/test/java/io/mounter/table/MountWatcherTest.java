@@ -78,6 +78,8 @@ class MountWatcherTest {
 
     private static final class FakeHolders implements MountWatcher.Holders {
         final Map<Integer, List<Integer>> byConnection = new ConcurrentHashMap<>();
+        /** Each daemon's command line; a pid not here has one that names no target. */
+        final Map<Integer, List<String>> commands = new ConcurrentHashMap<>();
         final AtomicInteger scans = new AtomicInteger();
 
         @Override
@@ -93,7 +95,7 @@ class MountWatcherTest {
 
         @Override
         public List<String> commandLine(int pid) {
-            return List.of("daemon-" + pid, "--serve");
+            return commands.getOrDefault(pid, List.of("daemon-" + pid));
         }
     }
 
@@ -133,6 +135,14 @@ class MountWatcherTest {
 
     private static MountRecord fuse(String name, int connection) {
         return new MountRecord(new MountEntry("src", POD + name, "fuse.sshfs", 1, 2, 0), new DeviceNumber(0, connection));
+    }
+
+    /** A FUSE record in the table, its mount shown on the host. */
+    private MountRecord recorded(String name, int connection) {
+        MountRecord record = fuse(name, connection);
+        table.add(record);
+        host.change(List.of(shown(record)));
+        return record;
     }
 
     private static MountInfo.Entry shown(MountRecord record) {
@@ -177,6 +187,7 @@ class MountWatcherTest {
         host.change(List.of(shown(record), shown(other)));
         int pid = daemon();
         holders.byConnection.put(60, List.of(pid));
+        holders.commands.put(pid, List.of("daemon", POD + "a"));
         holders.byConnection.put(61, List.of(daemon()));
         startWatcher();
         Await.until(() -> holders.scans.get() >= 1, "daemons looked up");
@@ -186,7 +197,7 @@ class MountWatcherTest {
         holders.byConnection.remove(60);
         kill(pid);
         Await.until(() -> respawned.size() == 1, "respawn asked for");
-        assertEquals(List.of(POD + "a daemon-" + pid + " --serve"), respawned);
+        assertEquals(List.of(POD + "a daemon " + POD + "a"), respawned);
         Thread.sleep(GRACE.toMillis() * 2);
         assertEquals(List.of(), detached, "a dead mount is never detached");
         assertEquals(List.of(), cleaned);
@@ -196,12 +207,12 @@ class MountWatcherTest {
 
     @Test
     void anotherHolderOfTheConnectionKeepsTheMount() throws IOException, InterruptedException {
-        MountRecord record = fuse("a", 70);
-        table.add(record);
-        host.change(List.of(shown(record)));
+        MountRecord record = recorded("a", 70);
         int parent = daemon();
         int child = daemon();
         holders.byConnection.put(70, List.of(parent, child));
+        holders.commands.put(parent, List.of("daemon", "--parent", POD + "a"));
+        holders.commands.put(child, List.of("daemon", "--child", POD + "a"));
         startWatcher();
         Await.until(() -> holders.scans.get() >= 1, "daemons looked up");
 
@@ -214,15 +225,60 @@ class MountWatcherTest {
         holders.byConnection.remove(70);
         kill(child);
         Await.until(() -> respawned.size() == 1, "respawn asked for once the last holder died");
-        assertEquals(List.of(POD + "a daemon-" + child + " --serve"), respawned, "the last daemon's command");
+        assertEquals(List.of(POD + "a daemon --child " + POD + "a"), respawned, "the last daemon's command");
+        assertEquals(List.of(), detached);
+    }
+
+    /** A daemon whose command is not to be run (a user's, or one not naming its target). */
+    @Test
+    void aServedMountWithoutACommandToRunStaysDeadAndIsNotDetached() throws IOException, InterruptedException {
+        MountRecord record = recorded("a", 75);
+        int pid = daemon(); // its command line names no target
+        holders.byConnection.put(75, List.of(pid));
+        startWatcher();
+        Await.until(() -> holders.scans.get() >= 1, "daemons looked up");
+        Thread.sleep(GRACE.toMillis() * 2); // served for a while: a daemon, not a client that died at once
+
+        holders.byConnection.remove(75);
+        kill(pid);
+        Thread.sleep(GRACE.toMillis() * 4);
+        assertEquals(List.of(), detached, "a served mount is never detached");
+        assertEquals(List.of(), respawned);
+        assertEquals(1, table.size());
+    }
+
+    /** A client that held its descriptor only a moment (killed mid-request) served nothing: detached. */
+    @Test
+    void aHolderThatDiesAtOnceServedNothingAndItsMountIsDetached() throws IOException, InterruptedException {
+        MountRecord record = recorded("a", 77);
+        int pid = daemon();
+        holders.byConnection.put(77, List.of(pid));
+        startWatcher();
+        Await.until(() -> holders.scans.get() >= 1, "daemons looked up");
+
+        holders.byConnection.remove(77);
+        kill(pid);
+        Await.until(() -> detached.size() == 1, "detached");
+        assertEquals(List.of(), respawned);
+        assertEquals(0, table.size());
+    }
+
+    /** After a restart no daemon was seen here, but the state kept the command: run again, never detached. */
+    @Test
+    void aKeptCommandIsRunAgainForAMountWhoseDaemonIsGoneAtStart() throws InterruptedException {
+        MountRecord record = fuse("restarted", 76);
+        table.add(record);
+        table.setCommand(POD + "restarted", List.of("daemon", POD + "restarted"));
+        host.change(List.of(shown(record)));
+        startWatcher();
+        Await.until(() -> respawned.size() == 1, "respawn asked for");
+        assertEquals(List.of(POD + "restarted daemon " + POD + "restarted"), respawned);
         assertEquals(List.of(), detached);
     }
 
     @Test
     void aRecordWhoseDaemonIsNeverFoundIsDeadAfterTheGrace() throws InterruptedException {
-        MountRecord record = fuse("orphan", 80);
-        table.add(record);
-        host.change(List.of(shown(record)));
+        MountRecord record = recorded("orphan", 80);
         long start = System.nanoTime();
         startWatcher();
         Thread.sleep(GRACE.toMillis() / 2);
@@ -235,9 +291,7 @@ class MountWatcherTest {
 
     @Test
     void mounterdsOwnCopyOfTheDescriptorIsNoDaemon() throws IOException {
-        MountRecord record = fuse("in-flight", 81);
-        table.add(record);
-        host.change(List.of(shown(record)));
+        MountRecord record = recorded("in-flight", 81);
         int self = daemon(); // stands in for mounterd itself
         holders.byConnection.put(81, List.of(self));
         startWatcher(self);
@@ -259,9 +313,7 @@ class MountWatcherTest {
 
     @Test
     void aClaimedRecordIsLeftToTheRequestThatUnmountsIt() throws IOException, InterruptedException {
-        MountRecord record = fuse("a", 90);
-        table.add(record);
-        host.change(List.of(shown(record)));
+        MountRecord record = recorded("a", 90);
         holders.byConnection.put(90, List.of(daemon()));
         startWatcher();
         Await.until(() -> holders.scans.get() >= 1, "daemons looked up");
@@ -276,9 +328,7 @@ class MountWatcherTest {
 
     @Test
     void withNothingPendingTheWatcherSleepsUntilSomethingHappens() throws IOException, InterruptedException {
-        MountRecord record = fuse("a", 95);
-        table.add(record);
-        host.change(List.of(shown(record)));
+        MountRecord record = recorded("a", 95);
         holders.byConnection.put(95, List.of(daemon()));
         startWatcher();
         Await.until(() -> holders.scans.get() >= 1 && host.reads.get() >= 1, "first look");

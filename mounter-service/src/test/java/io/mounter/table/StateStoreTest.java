@@ -12,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -39,6 +40,36 @@ class StateStoreTest {
         assertEquals(state, new StateStore(dir).load());
         assertEquals(List.of(StateStore.FILE), names(), "no temporary file is left");
         assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(store.file())));
+    }
+
+    @Test
+    void daemonCommandsAreSavedWholeAndLoadAgain() throws IOException {
+        StateStore store = new StateStore(dir);
+        List<String> command = List.of("sshfs", "-o", "IdentityFile=/k,password_stdin", "root@h:/srv",
+                SSHFS.entry().target());
+        StateStore.State state = new StateStore.State(2, List.of(SSHFS), Map.of(SSHFS.entry().target(), command));
+        store.save(state);
+        assertEquals(state, new StateStore(dir).load());
+    }
+
+    @Test
+    void commandsAreTrustedOnlyFromADirectoryRootAloneMayWrite() throws IOException {
+        Path state = Files.createDirectories(dir.resolve("state"));
+        Files.setPosixFilePermissions(state, PosixFilePermissions.fromString("rwx------"));
+        assertTrue(new StateStore(state).isPrivate(), "root's 0700 directory");
+        Files.setPosixFilePermissions(state, PosixFilePermissions.fromString("rwxrwxrwx"));
+        assertFalse(new StateStore(state).isPrivate(), "a 0777 directory");
+        Files.setPosixFilePermissions(state, PosixFilePermissions.fromString("rwxrwx---"));
+        assertFalse(new StateStore(state).isPrivate(), "a group-writable directory");
+        Path link = Files.createSymbolicLink(dir.resolve("link"), state);
+        assertFalse(new StateStore(link).isPrivate(), "a symlink");
+    }
+
+    @Test
+    void aCommandThatIsNotAListOfTextIsCorrupt() throws IOException {
+        StateStore store = new StateStore(dir);
+        Files.writeString(store.file(), "{\"version\":1,\"starts\":1,\"mounts\":[],\"commands\":{\"/t\":[\"a\",2]}}");
+        assertThrows(StateStore.CorruptStateException.class, store::load);
     }
 
     @Test

@@ -5,11 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.mounter.linux.DeviceNumber;
 import io.mounter.protocol.MountEntry;
 import java.nio.file.Files;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
@@ -92,6 +94,8 @@ class CrashRestartTest {
             LiveMount dead = LiveMount.bindfs(node, "daemon-died-while-down");
             LiveMount kept = LiveMount.sshfs(node, "kept");
             LiveMount.await(() -> LiveMount.savedMounts(node).size() == 3, Duration.ofSeconds(5), "3 mounts saved");
+            LiveMount.await(() -> savedCommands(node).containsKey(dead.target().toString()), Duration.ofSeconds(5),
+                    "the daemon's command saved");
             node.mounterd().kill();
             node.host().run("umount", unmounted.target().toString()); // kubelet, meanwhile
             ProcessInfo daemon = dead.daemon(node);
@@ -99,14 +103,28 @@ class CrashRestartTest {
             assertTrue(Processes.waitForExit(daemon.pid(), Duration.ofSeconds(5)));
             assertTrue(node.host().isMounted(dead.target()), "a dead FUSE mount stays until someone removes it");
 
+            DeviceNumber deadDevice = node.host().mountinfo().at(dead.target()).orElseThrow().device();
+
             node.restartMounterd();
-            // the detach comes first, the record goes a moment later
-            LiveMount.await(() -> !node.host().isMounted(dead.target()) && LiveMount.list(node).size() == 1,
-                    Duration.ofSeconds(5), "the mount whose daemon died is detached and forgotten");
+            // never detached: its saved command runs again and the fresh mount takes its place
+            LiveMount.await(() -> node.host().mountinfo().at(dead.target())
+                            .map(e -> !e.device().equals(deadDevice)).orElse(false),
+                    Duration.ofSeconds(10), "the mount whose daemon died serves again\n" + node.mounterd().log());
+            assertEquals(1, dead.mountsOnHost(node), "nothing stacked");
+            dead.roundTrip(node);
+            LiveMount.await(() -> LiveMount.list(node).size() == 2, Duration.ofSeconds(5), "2 mounts listed");
             List<MountEntry> listed = LiveMount.list(node);
-            assertEquals(List.of(kept.target().toString()), listed.stream().map(MountEntry::target).toList());
+            assertEquals(Set.of(kept.target().toString(), dead.target().toString()),
+                    Set.copyOf(listed.stream().map(MountEntry::target).toList()));
             assertFalse(node.host().isMounted(unmounted.target()));
+            assertTrue(MounterdLog.of(node).lines("detached").isEmpty(), node.mounterd().log());
             kept.roundTrip(node);
+            node.host().run("umount", dead.target().toString());
         }
+    }
+
+    private static Map<?, ?> savedCommands(MounterNode node) {
+        Object commands = LiveMount.stateFile(node).get("commands");
+        return commands instanceof Map<?, ?> map ? map : Map.of();
     }
 }
