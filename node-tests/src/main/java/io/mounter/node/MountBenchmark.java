@@ -95,7 +95,7 @@ public final class MountBenchmark {
 
     /**
      * {@code [OUTPUT]} runs every part and writes the document to OUTPUT (docs/benchmarks.md);
-     * {@code --only PART} (latency, throughput, data, startup, probe) runs one part and prints its
+     * {@code --only PART} (latency, throughput, data, startup, probe, recovery) runs one part and prints its
      * table only, for a quick look while tuning. {@code --baseline-dist DIR} (an older build's
      * dist/) and {@code --baseline-name NAME} (what the row calls it, e.g. the git ref) add
      * the baseline's forwarded pair to the latency part.
@@ -182,8 +182,9 @@ public final class MountBenchmark {
             case "data" -> DataPathBenchmark.table(reads(mounter));
             case "startup" -> startupTable(startups(mounter, startupWays()));
             case "probe" -> ProbeCost.table(ProbeCost.measure(mounter));
+            case "recovery" -> RecoveryBenchmark.table(RecoveryBenchmark.measure(mounter));
             default -> throw new IllegalArgumentException("no part " + name
-                    + "; the parts are latency, throughput, data, startup, probe");
+                    + "; the parts are latency, throughput, data, startup, probe, recovery");
         };
     }
 
@@ -196,8 +197,10 @@ public final class MountBenchmark {
         List<Throughput> throughputs = throughputs(mounter);
         System.out.println("health probes");
         List<ProbeCost.Figures> probes = ProbeCost.measure(mounter);
+        System.out.println("recovery after a container replacement");
+        List<RecoveryBenchmark.Figures> recoveries = RecoveryBenchmark.measure(mounter);
         System.out.println("data path");
-        return document(latencies, throughputs, reads(mounter), startups, probes, baseline);
+        return document(latencies, throughputs, reads(mounter), startups, probes, recoveries, baseline);
     }
 
     private static Map<String, Map<String, String>> startupWays() {
@@ -428,7 +431,8 @@ public final class MountBenchmark {
 
     private static String document(List<Latency> latencies, List<Throughput> throughputs,
                                    List<DataPathBenchmark.Figures> reads, List<Startup> startups,
-                                   List<ProbeCost.Figures> probes, Baseline baseline) throws IOException {
+                                   List<ProbeCost.Figures> probes, List<RecoveryBenchmark.Figures> recoveries,
+                                   Baseline baseline) throws IOException {
         String kernel = Files.readString(Path.of("/proc/sys/kernel/osrelease")).strip();
         Throughput most = throughputs.get(throughputs.size() - 1);
         Startup tuned = startups.get(startups.size() - 1);
@@ -548,12 +552,26 @@ public final class MountBenchmark {
                 holds each JVM; plus mounterd's side).
 
                 %s
+                ## Recovery after the mount container is replaced
+
+                Replacing the mount container ends every FUSE daemon in it. On the simulated node:
+                N bindfs mounts made through mounterd (in the second row of each N, a pod holding a
+                private bind of each, as a container started before the failure does), then
+                mounterd killed and every bindfs daemon with it, and mounterd started again, as the
+                new container's is: the time from that start until every mount serves again on the
+                host (a new device on the target, and a file reads back through it), and in the
+                pod. The new mounterd waits 2 s for daemons that may still be there before it runs
+                the saved commands, one after the other; the new container's own start comes on
+                top.
+
+                %s
                 Machine: %d cores, kernel %s, %s. Other work on the machine during the run shows in the
                 figures; run it again on an idle machine for cleaner ones.
                 """.formatted(aims, LATENCY_RUNS, baselineMethod(baseline), latencyTable(latencies), THROUGHPUT_SECONDS,
                 throughputTable(throughputs),
                 DataPathBenchmark.FILES, DataPathBenchmark.ROUNDS, DataPathBenchmark.table(reads), IDLE.toSeconds(),
                 startupTable(startups), ProbeCost.HTTP_PROBES, ProbeCost.EXEC_PROBES, ProbeCost.table(probes),
+                RecoveryBenchmark.table(recoveries),
                 Runtime.getRuntime().availableProcessors(), kernel, Instant.now());
     }
 
