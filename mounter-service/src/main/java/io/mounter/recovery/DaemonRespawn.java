@@ -3,9 +3,11 @@ package io.mounter.recovery;
 import io.mounter.executor.HostCommand;
 import io.mounter.executor.MountExecutor;
 import io.mounter.linux.DeviceNumber;
+import io.mounter.linux.Errno;
 import io.mounter.linux.MountFlags;
 import io.mounter.policy.ContainedPath;
 import io.mounter.policy.MountPolicy;
+import io.mounter.policy.Refusal;
 import io.mounter.protocol.MountEntry;
 import io.mounter.table.MountRecord;
 import io.mounter.table.MountTable;
@@ -18,8 +20,10 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -31,7 +35,9 @@ import org.slf4j.LoggerFactory;
  * moved beneath the dead one on the target and the dead one detached
  * ({@link HostCommand.MoveBeneath}); then the pods' private copies are replaced
  * ({@link PodRepair}). Until that works the mount stays dead, and kubelet's own unmount
- * still removes it. One respawn at a time, on a thread of its own.
+ * still removes it. A command that fails (its server unreachable, say) is run again after
+ * {@link #firstRetry}, doubling up to {@link #MAX_RETRY}, for as long as the dead mount is in
+ * the table. One respawn at a time, on a thread of its own.
  *
  * <p>Threat: the command line is what a process of the mount container ran. Only a daemon
  * that ran as root is run again (the watcher reads no command line of any other), so a
@@ -44,6 +50,8 @@ public final class DaemonRespawn implements Respawner, AutoCloseable {
     static final Duration HELPER_TIMEOUT = Duration.ofSeconds(60);
     /** How long a mount may come after its command exited. */
     static final Duration MOUNT_WAIT = Duration.ofSeconds(10);
+    static final Duration FIRST_RETRY = Duration.ofSeconds(1);
+    static final Duration MAX_RETRY = Duration.ofSeconds(60);
 
     /** Runs a command in the mount container and gives its exit status (-1: killed at the timeout). */
     public interface CommandRunner {
@@ -55,7 +63,8 @@ public final class DaemonRespawn implements Respawner, AutoCloseable {
     private final MountExecutor executor;
     private final CommandRunner runner;
     private final PodRepair pods;
-    private final ExecutorService worker = Executors.newSingleThreadExecutor(r -> {
+    private final Duration firstRetry;
+    private final ScheduledExecutorService worker = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread thread = new Thread(r, "respawn");
         thread.setDaemon(true);
         return thread;
@@ -63,32 +72,57 @@ public final class DaemonRespawn implements Respawner, AutoCloseable {
 
     public DaemonRespawn(MountTable table, MountPolicy policy, MountExecutor executor, CommandRunner runner,
                          PodRepair pods) {
+        this(table, policy, executor, runner, pods, FIRST_RETRY);
+    }
+
+    DaemonRespawn(MountTable table, MountPolicy policy, MountExecutor executor, CommandRunner runner, PodRepair pods,
+                  Duration firstRetry) {
         this.table = table;
         this.policy = policy;
         this.executor = executor;
         this.runner = runner;
         this.pods = pods;
+        this.firstRetry = firstRetry;
     }
 
     @Override
     public void respawn(MountRecord dead, List<String> argv) {
-        worker.execute(() -> bringBack(dead, argv));
+        worker.execute(() -> attempt(dead, argv, firstRetry));
     }
 
-    private void bringBack(MountRecord dead, List<String> argv) {
+    /** One try; a failure that may pass (the command failed) is tried again later. */
+    private void attempt(MountRecord dead, List<String> argv, Duration nextDelay) {
+        if (table.newestFirst(r -> r == dead).isEmpty()) {
+            return; // unmounted meanwhile (kubelet), or replaced
+        }
+        if (bringBack(dead, argv)) {
+            return;
+        }
+        log.atInfo().setMessage("trying again later").addKeyValue("op", "RESPAWN")
+                .addKeyValue("target", dead.entry().target()).addKeyValue("in_ms", nextDelay.toMillis()).log();
+        Duration after = nextDelay.multipliedBy(2).compareTo(MAX_RETRY) > 0 ? MAX_RETRY : nextDelay.multipliedBy(2);
+        try {
+            worker.schedule(() -> attempt(dead, argv, after), nextDelay.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException closed) {
+            // mounterd is stopping
+        }
+    }
+
+    /** True when done, or when trying again cannot help; false when a later try may. */
+    private boolean bringBack(MountRecord dead, List<String> argv) {
         String target = dead.entry().target();
         List<String> command = argv;
         int at = command.indexOf(target);
         if (at < 0 || command.lastIndexOf(target) != at || dead.device() == null) {
             staysDead(dead, "its daemon's command line does not name the target once");
-            return;
+            return true;
         }
         ContainedPath to;
         try {
             to = ContainedPath.within(target, policy.targetPrefixes());
         } catch (RuntimeException e) {
             staysDead(dead, e.getMessage());
-            return;
+            return true;
         }
         ContainedPath staging = new ContainedPath(to.prefix(), STAGING + "/" + UUID.randomUUID());
         try {
@@ -100,7 +134,7 @@ public final class DaemonRespawn implements Respawner, AutoCloseable {
             if (status != 0 || fresh == null) {
                 staysDead(dead, "its command exited with " + status + (fresh == null ? ", no mount made" : ""));
                 discard(staging, fresh);
-                return;
+                return false;
             }
             DeviceNumber device = executor.execute(new HostCommand.MoveBeneath(staging, to, dead.device()));
             table.remove(fresh);
@@ -113,10 +147,13 @@ public final class DaemonRespawn implements Respawner, AutoCloseable {
                     .addKeyValue("fstype", entry.fstype()).addKeyValue("dead_device", dead.device())
                     .addKeyValue("device", device).log();
             repairPods(dead.device(), to);
+            return true;
         } catch (IOException | RuntimeException e) {
             staysDead(dead, e.getMessage());
             discard(staging, table.newestFirst(r -> r.entry().target().equals(staging.full())).stream()
                     .findFirst().orElse(null));
+            // the dead mount moved away from the target (ESTALE): nothing left to bring back
+            return e instanceof Refusal refusal && refusal.errno() == Errno.ESTALE;
         } finally {
             try {
                 Files.deleteIfExists(Path.of(staging.full()));
@@ -190,7 +227,7 @@ public final class DaemonRespawn implements Respawner, AutoCloseable {
     public void close() {
         worker.shutdown();
         try {
-            worker.awaitTermination(1, java.util.concurrent.TimeUnit.SECONDS);
+            worker.awaitTermination(1, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
