@@ -8,6 +8,8 @@ import io.mounter.linux.DeviceNumber;
 import io.mounter.linux.MountInfo;
 import io.mounter.node.CommandResult;
 import io.mounter.node.PodNamespace;
+import io.mounter.node.ProcessInfo;
+import io.mounter.node.Processes;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -21,11 +23,11 @@ import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.Test;
 
 /**
- * The mount container replaced, as a static pod edit or an image update does: the old
- * container goes with every FUSE daemon in it, and its mounts on the host go dead. The new
+ * Dead mounts brought back in the real image, on the host and inside running pods, which
+ * are not restarted: a FUSE daemon killed in the container; and the container replaced, as
+ * a static pod edit or an image update does, which ends every FUSE daemon in it. The new
  * container's mounterd reads the state kept on the host, runs each dead mount's daemon
- * command again and puts the fresh mount in place of the dead one, on the host and inside
- * running pods, which are not restarted.
+ * command again and puts the fresh mount in place of the dead one.
  */
 class ContainerReplacedTest extends OnDockerNode {
     private static final Duration BACK_WITHIN = Duration.ofSeconds(10);
@@ -80,6 +82,43 @@ class ContainerReplacedTest extends OnDockerNode {
             }
             System.out.println(MOUNTS + " mounts and 2 pods serving again " + millis + " ms after the container"
                     + " was replaced, " + afterStart + " ms after the new one answered");
+        }
+        for (Volume volume : volumes) {
+            node.host().run("umount", volume.target().toString());
+        }
+    }
+
+    /** One daemon killed in the image: its mount serves again on the host and in a running pod; the others are untouched. */
+    @Test
+    void aKilledDaemonsMountServesAgainWithinFiveSecondsOnTheHostAndInAPod() throws IOException {
+        List<Volume> volumes = new ArrayList<>();
+        Map<Path, Path> binds = new LinkedHashMap<>();
+        for (int i = 0; i < 2; i++) {
+            Path source = node.newDirectory("killed-source");
+            Path target = node.newVolumeDir("killed-" + i);
+            node.container().exec("bindfs", source.toString(), target.toString()).requireSuccess();
+            String content = "written before the kill " + UUID.randomUUID();
+            Files.writeString(source.resolve("before.txt"), content);
+            Path inPod = node.newDirectory("killed-pod-" + i);
+            binds.put(inPod, target);
+            volumes.add(new Volume(source, target, inPod, content));
+        }
+        awaitCommandsSaved(volumes);
+        Volume victim = volumes.get(0);
+        Volume other = volumes.get(1);
+        try (PodNamespace pod = PodNamespace.start(node.host(), binds, "private", node.logDir().resolve("pod-k.log"))) {
+            DeviceNumber dead = deviceAt(victim.target());
+            DeviceNumber untouched = deviceAt(other.target());
+            ProcessInfo daemon = Processes.findInPidNamespace(node.container().pidNamespaceInode(),
+                    p -> p.commandLine().contains("bindfs " + victim.source() + " ") && !p.isZombie()).orElseThrow();
+
+            ProcessHandle.of(daemon.pid()).ifPresent(ProcessHandle::destroyForcibly);
+
+            long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+            await(deadline, () -> servesAgain(victim, dead), "served again on the host\n" + node.container().logs());
+            await(deadline, () -> readsInPod(pod, victim), "served again in the pod\n" + node.container().logs());
+            assertEquals(untouched, deviceAt(other.target()), "the other mount is untouched");
+            assertTrue(readsInPod(pod, other));
         }
         for (Volume volume : volumes) {
             node.host().run("umount", volume.target().toString());

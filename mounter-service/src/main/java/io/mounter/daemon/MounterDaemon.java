@@ -184,7 +184,11 @@ public final class MounterDaemon implements Callable<Integer> {
      */
     private PodRepair podRepair(PinnedExecutor executor) {
         Path namespace = Path.of(hostMountNamespace);
-        Path hostProc = namespace.getParent().getParent().getParent();
+        Path hostProc = MountNamespaceScan.procOf(namespace).orElse(null);
+        if (hostProc == null) {
+            log.atWarn().setMessage("pods are not repaired").addKeyValue("host_mount_ns", hostMountNamespace)
+                    .addKeyValue("reason", "not a PROC/PID/ns/mnt path, so the host's processes are not known").log();
+        }
         Set<Long> skip = new HashSet<>();
         skip.add(MountNamespaceScan.namespaceInode(namespace));
         skip.add(MountNamespaceScan.namespaceInode(Path.of("/proc/self/ns/mnt")));

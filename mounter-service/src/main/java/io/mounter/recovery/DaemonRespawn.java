@@ -5,6 +5,8 @@ import io.mounter.executor.MountExecutor;
 import io.mounter.linux.DeviceNumber;
 import io.mounter.linux.Errno;
 import io.mounter.linux.MountFlags;
+import io.mounter.linux.SyscallException;
+import io.mounter.linux.Syscalls;
 import io.mounter.policy.ContainedPath;
 import io.mounter.policy.MountPolicy;
 import io.mounter.policy.Refusal;
@@ -137,6 +139,7 @@ public final class DaemonRespawn implements Respawner, AutoCloseable {
                 return false;
             }
             DeviceNumber device = executor.execute(new HostCommand.MoveBeneath(staging, to, dead.device()));
+            detachOwnCopy(staging, fresh.device());
             table.remove(fresh);
             table.remove(dead);
             MountEntry entry = dead.entry();
@@ -182,6 +185,33 @@ public final class DaemonRespawn implements Respawner, AutoCloseable {
                 Thread.currentThread().interrupt();
                 throw new InterruptedIOException("interrupted while waiting for " + staging.full());
             }
+        }
+    }
+
+    /**
+     * Where the kubelet directory reaches the mount container by propagation (the static
+     * pod's HostToContainer), the fresh mount also showed up on the staging directory in
+     * mounterd's own namespace, and a move on the host does not take that copy along: it
+     * would pin the FUSE connection and the directory. Detached here, through a descriptor
+     * opened with no symlink and only if it is that very filesystem.
+     */
+    private static void detachOwnCopy(ContainedPath staging, DeviceNumber fresh) {
+        int fd;
+        try {
+            fd = Syscalls.openat2(Syscalls.AT_FDCWD, staging.full(), Syscalls.O_PATH | Syscalls.O_CLOEXEC,
+                    Syscalls.RESOLVE_NO_SYMLINKS | Syscalls.RESOLVE_NO_MAGICLINKS);
+        } catch (SyscallException e) {
+            return;
+        }
+        try {
+            if (fresh != null && fresh.equals(Syscalls.deviceOf(fd)) && Syscalls.isMountRoot(fd)) {
+                Syscalls.umount2("/proc/thread-self/fd/" + fd, MountFlags.MNT_DETACH);
+            }
+        } catch (SyscallException e) {
+            log.atWarn().setMessage("own copy of the staging mount left").addKeyValue("op", "RESPAWN")
+                    .addKeyValue("path", staging.full()).addKeyValue("error", e.getMessage()).log();
+        } finally {
+            Syscalls.closeQuietly(fd);
         }
     }
 

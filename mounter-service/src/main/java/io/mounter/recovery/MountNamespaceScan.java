@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -62,14 +63,31 @@ public final class MountNamespaceScan {
         return !name.isEmpty() && name.chars().allMatch(Character::isDigit);
     }
 
-    /** The inode in the link text {@code mnt:[4026531840]}; -1 once the process is gone. */
+    /**
+     * The namespace's inode (stat follows {@code /proc/PID/ns/mnt} to the namespace, and a
+     * bind-mounted namespace file is one); -1 once the process is gone.
+     */
     public static long namespaceInode(Path namespace) {
         try {
-            String link = Files.readSymbolicLink(namespace).toString();
-            return Long.parseLong(link.substring(link.indexOf('[') + 1, link.indexOf(']')));
+            return ((Number) Files.getAttribute(namespace, "unix:ino")).longValue();
         } catch (IOException | RuntimeException gone) {
             return -1;
         }
+    }
+
+    /**
+     * The procfs a {@code PROC/PID/ns/mnt} path lies in ({@code /host/proc} for
+     * {@code /host/proc/1/ns/mnt}); empty for a namespace named any other way (a bind-mounted
+     * namespace file), where no procfs of the host is known.
+     */
+    public static Optional<Path> procOf(Path namespace) {
+        Path ns = namespace.getParent();
+        Path process = ns == null ? null : ns.getParent();
+        if (process == null || process.getParent() == null || !namespace.endsWith("ns/mnt")
+                || !process.getFileName().toString().chars().allMatch(Character::isDigit)) {
+            return Optional.empty();
+        }
+        return Optional.of(process.getParent());
     }
 
     private static List<MountInfo.Entry> mountsOf(Path mountinfo, DeviceNumber device) {

@@ -32,11 +32,12 @@ public final class PodRepair {
     }
 
     private final MountExecutor executor;
+    /** Null when the host's procfs is not known: nothing is repaired then. */
     private final Path proc;
     private final Set<Long> skip;
 
     /**
-     * @param proc the host's /proc as mounterd sees it
+     * @param proc the host's /proc as mounterd sees it; null if unknown (no pod is repaired)
      * @param skip the inodes of namespaces never to visit: the host's (mended there by a
      *     remount) and mounterd's own
      */
@@ -52,6 +53,9 @@ public final class PodRepair {
      */
     public List<Outcome> repair(DeviceNumber dead, ContainedPath fresh) throws IOException {
         List<Outcome> outcomes = new ArrayList<>();
+        if (proc == null) {
+            return outcomes;
+        }
         for (MountNamespaceScan.Holder holder : MountNamespaceScan.holdersOf(proc, dead, skip)) {
             for (MountInfo.Entry mount : holder.mounts()) {
                 outcomes.add(replace(holder.namespace(), mount, dead, fresh));

@@ -3,8 +3,10 @@ package io.mounter.table;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -101,5 +103,20 @@ class FuseDaemonsTest {
         Map<Integer, Integer> found = FuseDaemons.byConnection(Path.of("/proc"));
         found.values().forEach(pid -> assertEquals(true, Files.isDirectory(Path.of("/proc", pid.toString())),
                 "pid " + pid + " was a process"));
+    }
+
+    /** Threat: a command is only ever run again as root, so only a process all of whose uids are 0 gives one. */
+    @Test
+    void onlyARootProcessGivesItsCommandLine() throws IOException {
+        String root = "Name:\tbindfs\nUid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\n";
+        String user = "Name:\tbindfs\nUid:\t1000\t0\t0\t0\nGid:\t0\t0\t0\t0\n"; // a setuid program's
+        for (String[] process : new String[][] {{"10", root}, {"11", user}}) {
+            Path dir = Files.createDirectories(proc.resolve(process[0]));
+            Files.writeString(dir.resolve("status"), process[1]);
+            Files.write(dir.resolve("cmdline"), "bindfs\0/src dir\0/target\0".getBytes(StandardCharsets.UTF_8));
+        }
+        assertEquals(List.of("bindfs", "/src dir", "/target"), FuseDaemons.rootCommandLine(proc, 10));
+        assertEquals(List.of(), FuseDaemons.rootCommandLine(proc, 11));
+        assertEquals(List.of(), FuseDaemons.rootCommandLine(proc, 12), "gone");
     }
 }
