@@ -12,7 +12,7 @@
  *   - asks mounterd for STATUS on its socket (MOUNTER_SOCKET) every MOUNTER_CHECK_EVERY
  *     seconds (default 10; 0: never), from MOUNTER_CHECK_GRACE seconds after each start
  *     (default 30), and kills it with SIGKILL after MOUNTER_CHECK_FAILURES (default 3)
- *     checks in a row got no "ok" within MOUNTER_CHECK_TIMEOUT seconds (default 5): a hung
+ *     checks in a row got no answer within MOUNTER_CHECK_TIMEOUT seconds (default 5): a hung
  *     mounterd is mended here, without restarting the container;
  *   - passes SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2 on to COMMAND; on SIGTERM or SIGINT it
  *     passes the signal on, stops restarting and exits with COMMAND's status once it ends
@@ -170,11 +170,13 @@ static void on_signal(struct supervisor *sv, int sig)
         kill(sv->child, sig);
 }
 
+/* Any reply counts: mounterd answered. A refusal (a policy whose --allow-uid leaves out
+ * uid 0) is no hang, and killing mounterd for it would only loop. */
 static int answers_status(long timeout_s)
 {
     struct mounter_request rq = {.op = MOUNTER_OP_STATUS, .id = 1, .fd = -1};
     struct mounter_reply reply;
-    return mounter_client_call_within(&rq, &reply, timeout_s) == 0 && reply.status == 0;
+    return mounter_client_call_within(&rq, &reply, timeout_s) == 0;
 }
 
 static void check_health(struct supervisor *sv, long now)

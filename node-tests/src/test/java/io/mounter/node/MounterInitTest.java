@@ -4,6 +4,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.mounter.linux.Errno;
+import io.mounter.linux.SeqpacketSocket;
+import io.mounter.protocol.Limits;
+import io.mounter.protocol.MessageCodec;
+import io.mounter.protocol.Reply;
+import io.mounter.protocol.Request;
 import java.io.IOException;
 import java.lang.ProcessBuilder.Redirect;
 import java.nio.charset.StandardCharsets;
@@ -16,6 +22,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -179,6 +186,46 @@ class MounterInitTest {
         assertTrue(log().contains("(pid " + first + ") gave no answer to 2 STATUS checks in a row: killing it"), log());
         assertFalse(Processes.isRunning(first), "the unanswering command still runs");
         assertTrue(init.isAlive());
+    }
+
+    @Test
+    void aCommandThatRefusesStatusIsNotKilled() throws Exception {
+        // a mounterd whose --allow-uid leaves out uid 0 refuses the check: an answer, no hang
+        Path socket = dir.resolve("refuses.sock");
+        AtomicInteger refused = new AtomicInteger();
+        try (SeqpacketSocket listener = SeqpacketSocket.listen(socket.toString(), 0600, 4)) {
+            Thread server = new Thread(() -> refuseEveryRequest(listener, refused), "refusing-server");
+            server.setDaemon(true);
+            server.start();
+            start(command("exec sleep 1000"), Map.of(
+                    "MOUNTER_SOCKET", socket.toString(),
+                    "MOUNTER_CHECK_EVERY", "1",
+                    "MOUNTER_CHECK_TIMEOUT", "1",
+                    "MOUNTER_CHECK_FAILURES", "2",
+                    "MOUNTER_CHECK_GRACE", "0"));
+
+            await("four checks refused", () -> refused.get() >= 4);
+
+            assertEquals(1, starts().size(), "killed for a refusal: " + log());
+            assertFalse(log().contains("killing it"), log());
+            assertTrue(init.isAlive());
+            listener.shutdown(); // wakes the accept: the server ends before its socket closes
+            server.join(WAIT.toMillis());
+        }
+    }
+
+    private static void refuseEveryRequest(SeqpacketSocket listener, AtomicInteger refused) {
+        try {
+            while (true) {
+                try (SeqpacketSocket connection = listener.accept()) {
+                    Request request = MessageCodec.decodeRequest(connection.receive(Limits.MAX_REQUEST).payload());
+                    connection.send(MessageCodec.encodeReply(Reply.to(request, Errno.EPERM, "uid 0 is not allowed")), -1);
+                    refused.incrementAndGet();
+                }
+            }
+        } catch (RuntimeException shutDown) {
+            // the listener was shut down: the test is over
+        }
     }
 
     @Test

@@ -25,7 +25,8 @@ import org.junit.jupiter.api.Test;
  * memory, open descriptors and threads are sampled and printed. Every request must be
  * answered; after a warm-up, resident memory may grow by less than 5% (median of the first
  * three samples against the last three, so one garbage collection does not decide), and
- * descriptors and threads stay flat.
+ * descriptors and threads stay flat. The thread and kind counts are printed, idle and after,
+ * so a growth names its kind.
  */
 class SteadyLoadTest extends OnMounterNode {
     private static final int SECONDS = Integer.getInteger("mounter.load.seconds", 300);
@@ -35,6 +36,8 @@ class SteadyLoadTest extends OnMounterNode {
     private static final double MAX_RSS_GROWTH = 0.05;
     /** mounterd's --max-connections default. */
     private static final int MOUNTERD_WORKERS = 16;
+    /** Service threads the JVM may start on first need (seen: up to 3 in a CI run). */
+    private static final int LAZY_JVM_THREADS = 4;
 
     private final AtomicLong pairs = new AtomicLong();
     private final AtomicLong eagain = new AtomicLong();
@@ -54,6 +57,7 @@ class SteadyLoadTest extends OnMounterNode {
         long pid = node.mounterd().pid();
         int warmUpSeconds = Math.min(60, SECONDS / 3);
         ProcessResources idle = ProcessResources.of(pid);
+        System.out.println("SteadyLoadTest: threads idle " + ProcessResources.threadKinds(pid));
         long start = System.nanoTime();
         long end = start + Duration.ofSeconds(SECONDS).toNanos();
         List<Thread> clients = new ArrayList<>();
@@ -75,9 +79,10 @@ class SteadyLoadTest extends OnMounterNode {
         for (Thread client : clients) {
             client.join();
         }
+        System.out.println("SteadyLoadTest: threads after the load " + ProcessResources.threadKinds(pid));
         double elapsed = (System.nanoTime() - start) / 1e9;
         ProcessResources after = ProcessResources.settle(pid,
-                r -> r.descriptors() <= idle.descriptors() && r.threads() <= idle.threads(), Duration.ofSeconds(10));
+                r -> r.descriptors() <= idle.descriptors(), Duration.ofSeconds(10));
         System.out.printf("SteadyLoadTest: %d pairs in %.0f s (%.1f/s, aim %d/s), %d EAGAIN retried, statuses %s;"
                 + " idle before %s, after %s%n", pairs.get(), elapsed, pairs.get() / elapsed, RATE, eagain.get(),
                 statuses, idle, after);
@@ -91,16 +96,23 @@ class SteadyLoadTest extends OnMounterNode {
         System.out.printf("SteadyLoadTest: RSS after warm-up %.1f MiB, at the end %.1f MiB (%+.1f%%)%n",
                 first / 1024, last / 1024, 100 * (last - first) / first);
         assertTrue(last < first * (1 + MAX_RSS_GROWTH), String.format("RSS grew from %.0f to %.0f KiB", first, last));
+        // the JVM starts a few service threads of its own on first need (a reference reaper,
+        // a cleaner), maybe only once the load runs; a thread per request would pass this
+        // bound in a moment, and after the warm-up the count stays where it is
+        int steadyThreads = steady.get(0).resources().threads();
+        assertTrue(steadyThreads <= idle.threads() + LAZY_JVM_THREADS,
+                "threads after the warm-up: " + steady.get(0) + " against " + idle + " idle");
         for (Sample sample : steady) {
             // each of mounterd's workers holds at most a connection and, for a moment, the
             // target's O_PATH; a leak of one per request would pass this bound in a second
             assertTrue(sample.resources().descriptors() <= idle.descriptors() + 2 * MOUNTERD_WORKERS,
                     "descriptors at " + sample + " against " + idle + " idle");
-            // the JVM may retire an idle compiler thread, never may mounterd add one per request
-            assertTrue(sample.resources().threads() <= idle.threads(), "threads at " + sample + " against " + idle);
+            assertTrue(sample.resources().threads() <= steadyThreads,
+                    "threads at " + sample + " against " + steadyThreads + " after the warm-up");
         }
         assertTrue(after.descriptors() <= idle.descriptors(), "descriptors after the load: " + after + " against " + idle);
-        assertTrue(after.threads() <= idle.threads(), "threads after the load: " + after + " against " + idle);
+        assertTrue(after.threads() <= steadyThreads, "threads after the load: " + after + " against " + steadyThreads
+                + " after the warm-up");
     }
 
     /** Pairs on {@code target} at RATE / CLIENTS a second from {@code firstAt} until {@code end}. */
