@@ -21,8 +21,10 @@ import java.util.UUID;
  *   <li>the container {@value #CONTAINER_NAME}, labelled {@code name=glusterfs-mounter}
  *       (the routing kubelet-mounter's default config names), its mounterd pointed at that
  *       host through the machine's /proc, bound read-only at /host/proc;</li>
- *   <li>glusterd and sshd, on demand, inside the container's own network namespace
- *       ({@code --network none}: only lo), so all traffic stays in a namespace the test made;</li>
+ *   <li>the network sandbox {@value #SANDBOX_NAME}: a container holding a network namespace
+ *       with only lo, which the mount container joins ({@code --network container:...}), as
+ *       a pod's containers join its sandbox; glusterd and sshd run in it, on demand, so all
+ *       traffic stays in a namespace the test made, and they outlive a replaced container;</li>
  *   <li>a scratch directory bound into the container at the same path, holding
  *       {@code var/lib/kubelet/pods} (the allowed target prefix) and, as the host's
  *       {@code /opt/mounter/bin} and {@code /etc/mounter}, the directories the entrypoint
@@ -32,6 +34,7 @@ import java.util.UUID;
  */
 final class DockerNode implements AutoCloseable {
     static final String CONTAINER_NAME = "mounter";
+    static final String SANDBOX_NAME = "mounter-network";
     static final String SELECTOR_LABEL = "name";
     static final String SELECTOR_VALUE = "glusterfs-mounter";
     /** Where the static pod mounts the host's /opt/mounter/bin and /etc/mounter. */
@@ -46,6 +49,7 @@ final class DockerNode implements AutoCloseable {
     private final Thread shutdownHook = new Thread(this::closeAtExit, "docker-node-teardown");
     private NodeNetwork hostNetwork;
     private HostNamespace host;
+    private NetworkSandbox sandbox;
     private MounterContainer container;
     private NodeNetwork containerNetwork;
     private GlusterServer gluster;
@@ -82,18 +86,16 @@ final class DockerNode implements AutoCloseable {
         }
         hostNetwork = NodeNetwork.start(logDir().resolve("host-network.log"));
         host = HostNamespace.start(hostNetwork, logDir().resolve("host.log"));
-        startContainer();
-    }
-
-    private void startContainer() {
+        sandbox = NetworkSandbox.start(SANDBOX_NAME);
+        containerNetwork = NodeNetwork.joining(sandbox.networkNamespace());
         container = MounterContainer.start(containerSpec());
-        containerNetwork = NodeNetwork.joining(container.networkNamespace());
     }
 
     /** The container as the static pod describes it, pointed at this node's host and directories. */
     MounterContainer.Spec containerSpec() {
         return MounterContainer.Spec.named(CONTAINER_NAME)
                 .withLabel(SELECTOR_LABEL, SELECTOR_VALUE)
+                .withNetwork(sandbox.networkMode())
                 .withBind(Path.of("/proc"), "/host/proc", true)
                 .withBind(directory(), directory().toString(), false)
                 .withBind(installDir(), INSTALL_DIR_IN_CONTAINER, false)
@@ -114,18 +116,30 @@ final class DockerNode implements AutoCloseable {
 
     /**
      * Removes the container and starts a new one from the same spec, as kubelet does when a
-     * static pod's container restarts. Only before any server was started in its network.
+     * static pod's container restarts; the network, and the servers in it, stay.
      */
     synchronized void restartContainer() {
-        requireOpen();
-        if (gluster != null || ssh != null) {
-            throw new IllegalStateException("servers run in the container's network namespace; not restarting it");
-        }
-        MounterContainer old = container;
-        container = null;
-        containerNetwork = null;
-        old.close();
+        removeContainer();
         startContainer();
+    }
+
+    /** Removes the container, and every FUSE daemon with it; {@link #startContainer()} starts a new one. */
+    synchronized void removeContainer() {
+        requireOpen();
+        if (container != null) {
+            MounterContainer old = container;
+            container = null;
+            old.close();
+        }
+    }
+
+    /** Starts a new container from the spec, after {@link #removeContainer()}. */
+    synchronized void startContainer() {
+        requireOpen();
+        if (container != null) {
+            throw new IllegalStateException("the container runs: remove it first");
+        }
+        container = MounterContainer.start(containerSpec());
     }
 
     Path directory() {
@@ -165,7 +179,7 @@ final class DockerNode implements AutoCloseable {
         return container;
     }
 
-    /** glusterd in the container's network namespace, started on first use. */
+    /** glusterd in the mount container's network namespace (the sandbox's), started on first use. */
     synchronized GlusterServer gluster() {
         requireOpen();
         if (gluster == null) {
@@ -174,13 +188,25 @@ final class DockerNode implements AutoCloseable {
         return gluster;
     }
 
-    /** sshd on 127.0.0.1 in the container's network namespace, started on first use. */
+    /** sshd on 127.0.0.1 in the mount container's network namespace (the sandbox's), started on first use. */
     synchronized SshServer ssh() {
         requireOpen();
         if (ssh == null) {
             ssh = SshServer.start(containerNetwork, directory().resolve("ssh"));
         }
         return ssh;
+    }
+
+    /**
+     * Stops sshd, sessions included: its server is gone for sshfs clients. {@link #ssh()}
+     * starts it again with the same keys, port and export.
+     */
+    synchronized void stopSsh() {
+        requireOpen();
+        if (ssh != null) {
+            ssh.close();
+            ssh = null;
+        }
     }
 
     /**
@@ -239,6 +265,9 @@ final class DockerNode implements AutoCloseable {
         }
         if (container != null) {
             teardown.step("remove the container", container::close);
+        }
+        if (sandbox != null) {
+            teardown.step("remove the network sandbox", sandbox::close);
         }
         if (host != null) {
             teardown.step("end the host namespace", host::close);

@@ -36,10 +36,12 @@ final class MounterContainer implements AutoCloseable {
     private static final Duration STARTUP_TIMEOUT = Duration.ofSeconds(30);
 
     /**
-     * What to run: the container's name, labels, environment and bind mounts
-     * ({@code HOST:CONTAINER[:ro]}).
+     * What to run: the container's name, labels, environment, bind mounts
+     * ({@code HOST:CONTAINER[:ro]}) and network ({@code none}: a network namespace of its
+     * own with only lo; {@code container:ID}: another container's).
      */
-    record Spec(String name, Map<String, String> labels, Map<String, String> environment, List<String> binds) {
+    record Spec(String name, Map<String, String> labels, Map<String, String> environment, List<String> binds,
+                String network) {
         Spec {
             labels = Map.copyOf(labels);
             environment = Map.copyOf(environment);
@@ -47,26 +49,30 @@ final class MounterContainer implements AutoCloseable {
         }
 
         static Spec named(String name) {
-            return new Spec(name, Map.of(), Map.of(), List.of());
+            return new Spec(name, Map.of(), Map.of(), List.of(), "none");
         }
 
         Spec withLabel(String key, String value) {
             Map<String, String> more = new LinkedHashMap<>(labels);
             more.put(key, value);
-            return new Spec(name, more, environment, binds);
+            return new Spec(name, more, environment, binds, network);
         }
 
         Spec withEnv(String key, String value) {
             Map<String, String> more = new LinkedHashMap<>(environment);
             more.put(key, value);
-            return new Spec(name, labels, more, binds);
+            return new Spec(name, labels, more, binds, network);
         }
 
         /** Binds a path of this machine (as dockerd's mount namespace sees it) into the container. */
         Spec withBind(Path hostPath, String containerPath, boolean readOnly) {
             List<String> more = new ArrayList<>(binds);
             more.add(hostPath + ":" + containerPath + (readOnly ? ":ro" : ""));
-            return new Spec(name, labels, environment, more);
+            return new Spec(name, labels, environment, more, network);
+        }
+
+        Spec withNetwork(String mode) {
+            return new Spec(name, labels, environment, binds, mode);
         }
     }
 
@@ -88,9 +94,9 @@ final class MounterContainer implements AutoCloseable {
     static MounterContainer start(Spec spec) {
         GenericContainer<?> container = new GenericContainer<>(DockerImageName.parse(DockerEngine.image()))
                 .withImagePullPolicy(image -> false)
-                // its own network namespace with only lo: the tests' servers join it, and
-                // nothing the container does reaches the machine's network
-                .withNetworkMode("none")
+                // a network namespace with only lo (its own, or a sandbox's): nothing the
+                // container does reaches the machine's network
+                .withNetworkMode(spec.network())
                 .withLabels(spec.labels())
                 .withEnv(spec.environment())
                 .withCreateContainerCmdModifier(create -> configure(create, spec))
@@ -161,11 +167,6 @@ final class MounterContainer implements AutoCloseable {
     /** The container's init (mounter-init) as this machine sees it: docker inspect's State.Pid. */
     long initPid() {
         return initPid;
-    }
-
-    /** {@code /proc/<init>/ns/net}: the container's own network namespace. */
-    Path networkNamespace() {
-        return Path.of("/proc", Long.toString(initPid), "ns", "net");
     }
 
     long pidNamespaceInode() {

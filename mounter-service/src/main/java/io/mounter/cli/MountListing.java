@@ -17,11 +17,12 @@ final class MountListing {
 
     static String table(List<MountEntry> entries) {
         StringBuilder out = new StringBuilder();
-        String format = "%-40s %-16s %-30s %8s %8s  %s%n";
-        out.append(String.format(format, "TARGET", "FSTYPE", "SOURCE", "PID", "DAEMON", "CREATED"));
+        String format = "%-40s %-16s %-30s %8s %8s  %-24s  %s%n";
+        out.append(String.format(format, "TARGET", "FSTYPE", "SOURCE", "PID", "DAEMON", "CREATED", "STATE"));
         for (MountEntry e : entries) {
             out.append(String.format(format, e.target(), e.fstype(), e.source(), e.requesterPid(),
-                    e.daemonPid() == 0 ? "-" : Integer.toString(e.daemonPid()), Instant.ofEpochMilli(e.createdAtMillis())));
+                    e.daemonPid() == 0 ? "-" : Integer.toString(e.daemonPid()), Instant.ofEpochMilli(e.createdAtMillis()),
+                    e.stateReason().isEmpty() ? e.state().label() : e.state().label() + ": " + e.stateReason()));
         }
         return out.toString();
     }
@@ -36,6 +37,8 @@ final class MountListing {
             row.put("requesterPid", e.requesterPid());
             row.put("daemonPid", e.daemonPid());
             row.put("createdAt", Instant.ofEpochMilli(e.createdAtMillis()).toString());
+            row.put("state", e.state().label());
+            row.put("stateReason", e.stateReason());
             rows.add(row);
         }
         try {

@@ -14,6 +14,7 @@ import io.mounter.observability.LogFormat;
 import io.mounter.observability.MountEvents;
 import io.mounter.observability.MounterMetrics;
 import io.mounter.policy.MountPolicy;
+import io.mounter.protocol.MountState;
 import io.mounter.recovery.DaemonRespawn;
 import io.mounter.recovery.MountNamespaceScan;
 import io.mounter.recovery.PodRepair;
@@ -33,6 +34,7 @@ import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
+import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
@@ -117,7 +119,8 @@ public final class MounterDaemon implements Callable<Integer> {
         MountTable table = new MountTable();
         Health health = new Health();
         // metrics see every request (the observer) and upkeep (events: the watcher, start-up)
-        MounterMetrics metrics = new MounterMetrics(table::size, health);
+        MounterMetrics metrics = new MounterMetrics(table::size, table::countByState, health);
+        health.addCheck("mounts", () -> notServing(table.countByState()));
         Files.createDirectories(stateDir);
         try (OpenedAtStart opened = new OpenedAtStart()) {
             StatusEndpoint.Starting httpStart = opened.add(StatusEndpoint.startInBackground(httpListen, metrics, health));
@@ -193,6 +196,13 @@ public final class MounterDaemon implements Callable<Integer> {
         skip.add(MountNamespaceScan.namespaceInode(namespace));
         skip.add(MountNamespaceScan.namespaceInode(Path.of("/proc/self/ns/mnt")));
         return new PodRepair(executor, hostProc, skip);
+    }
+
+    /** Null while every mount serves, else how many do not ("1 recovering, 2 dead"). */
+    static String notServing(Map<MountState, Integer> counts) {
+        String listed = counts.entrySet().stream().filter(e -> e.getKey() != MountState.SERVING && e.getValue() > 0)
+                .map(e -> e.getValue() + " " + e.getKey().label()).collect(Collectors.joining(", "));
+        return listed.isEmpty() ? null : listed + " (mounterctl list says why)";
     }
 
     private RequestHandler requestHandler(MountPolicy policy, PinnedExecutor executor, MountTable table, Health health,

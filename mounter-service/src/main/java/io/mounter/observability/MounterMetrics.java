@@ -2,6 +2,7 @@ package io.mounter.observability;
 
 import io.mounter.Version;
 import io.mounter.linux.Errno;
+import io.mounter.protocol.MountState;
 import io.mounter.protocol.Operation;
 import io.prometheus.client.Collector;
 import io.prometheus.client.CollectorRegistry;
@@ -16,8 +17,10 @@ import java.io.UncheckedIOException;
 import java.io.Writer;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.function.IntSupplier;
+import java.util.function.Supplier;
 
 /**
  * mounterd's metrics, in a registry of their own, and the two seams that feed them: every
@@ -65,10 +68,11 @@ public final class MounterMetrics implements RequestObserver, MountEvents {
 
     /**
      * @param mountsHeld the mount table's size, read at each scrape
+     * @param mountStates how many of them are in each state, read at each scrape
      * @param health read at each scrape
      */
-    public MounterMetrics(IntSupplier mountsHeld, Health health) {
-        new StateCollector(mountsHeld, health).register(registry);
+    public MounterMetrics(IntSupplier mountsHeld, Supplier<Map<MountState, Integer>> mountStates, Health health) {
+        new StateCollector(mountsHeld, mountStates, health).register(registry);
         new ProcessCollector().register(registry);
     }
 
@@ -156,11 +160,13 @@ public final class MounterMetrics implements RequestObserver, MountEvents {
     /** Values mounterd holds anyway, read when scraped. */
     private final class StateCollector extends Collector {
         private final IntSupplier mountsHeld;
+        private final Supplier<Map<MountState, Integer>> mountStates;
         private final Health health;
         private final String version = Version.current();
 
-        StateCollector(IntSupplier mountsHeld, Health health) {
+        StateCollector(IntSupplier mountsHeld, Supplier<Map<MountState, Integer>> mountStates, Health health) {
             this.mountsHeld = mountsHeld;
+            this.mountStates = mountStates;
             this.health = health;
         }
 
@@ -169,6 +175,11 @@ public final class MounterMetrics implements RequestObserver, MountEvents {
             List<MetricFamilySamples> families = new ArrayList<>();
             families.add(new GaugeMetricFamily("mounter_mounts_held",
                     "Mounts mounterd made and has not seen unmounted.", mountsHeld.getAsInt()));
+            GaugeMetricFamily states = new GaugeMetricFamily("mounter_mounts",
+                    "Mounts held, by state: serving; recovering (FUSE daemon gone, its command being run again);"
+                            + " dead (FUSE daemon gone for good).", List.of("state"));
+            mountStates.get().forEach((state, count) -> states.addMetric(List.of(state.label()), count));
+            families.add(states);
             families.add(new GaugeMetricFamily("mounter_healthy",
                     "1 while every component is healthy, 0 while degraded (still serving; /healthz says why).",
                     health.isHealthy() ? 1 : 0));

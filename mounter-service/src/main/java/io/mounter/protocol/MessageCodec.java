@@ -181,7 +181,10 @@ public final class MessageCodec {
     private static byte[] encodeEntry(MountEntry entry) {
         return new FieldWriter(Limits.MAX_REPLY).string(Tag.SOURCE, entry.source()).string(Tag.TARGET, entry.target())
                 .string(Tag.FSTYPE, entry.fstype()).u32(Tag.REQUESTER_PID, entry.requesterPid())
-                .u64(Tag.CREATED_AT, entry.createdAtMillis()).u32(Tag.DAEMON_PID, entry.daemonPid()).toBytes();
+                .u64(Tag.CREATED_AT, entry.createdAtMillis()).u32(Tag.DAEMON_PID, entry.daemonPid())
+                .u32(Tag.STATE, entry.state().ordinal())
+                .string(Tag.STATE_REASON, entry.stateReason().isEmpty() ? null
+                        : truncate(entry.stateReason(), Limits.MESSAGE_MAX)).toBytes();
     }
 
     public static Reply decodeReply(byte[] message) {
@@ -202,7 +205,8 @@ public final class MessageCodec {
             Fields entry = Fields.parse(raw, id, kind, false);
             entries.add(new MountEntry(entry.string(Tag.SOURCE, ""), entry.string(Tag.TARGET, ""),
                     entry.string(Tag.FSTYPE, ""), (int) entry.u32(Tag.REQUESTER_PID, 0),
-                    entry.u64(Tag.CREATED_AT, 0), (int) entry.u32(Tag.DAEMON_PID, 0)));
+                    entry.u64(Tag.CREATED_AT, 0), (int) entry.u32(Tag.DAEMON_PID, 0),
+                    MountState.ofCode(entry.u32(Tag.STATE, 0)), entry.string(Tag.STATE_REASON, "")));
         }
         return new Reply(id, kind, status, fields.string(Tag.MESSAGE, ""), List.copyOf(entries),
                 (int) fields.u32(Tag.NEXT_CURSOR, -1), (int) fields.u32(Tag.EXIT_STATUS, -1),

@@ -18,7 +18,9 @@ enum Tag {
     NEXT_CURSOR(14, 4),
     TIMEOUT_MS(16, 4),
     EXIT_STATUS(17, 4),
-    OUTPUT(18, Limits.OUTPUT_MAX);
+    OUTPUT(18, Limits.OUTPUT_MAX),
+    STATE(19, 4),
+    STATE_REASON(20, Limits.MESSAGE_MAX);
 
     final int code;
     final int maxLength;

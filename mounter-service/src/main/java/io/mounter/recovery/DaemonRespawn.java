@@ -11,6 +11,7 @@ import io.mounter.policy.ContainedPath;
 import io.mounter.policy.MountPolicy;
 import io.mounter.policy.Refusal;
 import io.mounter.protocol.MountEntry;
+import io.mounter.protocol.MountState;
 import io.mounter.table.MountRecord;
 import io.mounter.table.MountTable;
 import io.mounter.table.Respawner;
@@ -97,11 +98,14 @@ public final class DaemonRespawn implements Respawner, AutoCloseable {
         if (table.newestFirst(r -> r == dead).isEmpty()) {
             return; // unmounted meanwhile (kubelet), or replaced
         }
-        if (bringBack(dead, argv)) {
+        String failure = bringBack(dead, argv);
+        if (failure == null) {
             return;
         }
-        log.atInfo().setMessage("trying again later").addKeyValue("op", "RESPAWN")
-                .addKeyValue("target", dead.entry().target()).addKeyValue("in_ms", nextDelay.toMillis()).log();
+        table.setState(dead, MountState.RECOVERING, failure + "; next try in " + nextDelay.toSeconds() + " s");
+        log.atWarn().setMessage("not brought back; trying again later").addKeyValue("op", "RESPAWN")
+                .addKeyValue("target", dead.entry().target()).addKeyValue("fstype", dead.entry().fstype())
+                .addKeyValue("reason", failure).addKeyValue("in_ms", nextDelay.toMillis()).log();
         Duration after = nextDelay.multipliedBy(2).compareTo(MAX_RETRY) > 0 ? MAX_RETRY : nextDelay.multipliedBy(2);
         try {
             worker.schedule(() -> attempt(dead, argv, after), nextDelay.toMillis(), TimeUnit.MILLISECONDS);
@@ -110,21 +114,24 @@ public final class DaemonRespawn implements Respawner, AutoCloseable {
         }
     }
 
-    /** True when done, or when trying again cannot help; false when a later try may. */
-    private boolean bringBack(MountRecord dead, List<String> argv) {
+    /**
+     * Null when done, or when trying again cannot help (the mount is marked dead); else why
+     * this try failed, for a later one.
+     */
+    private String bringBack(MountRecord dead, List<String> argv) {
         String target = dead.entry().target();
         List<String> command = argv;
         int at = command.indexOf(target);
         if (at < 0 || command.lastIndexOf(target) != at || dead.device() == null) {
             staysDead(dead, "its daemon's command line does not name the target once");
-            return true;
+            return null;
         }
         ContainedPath to;
         try {
             to = ContainedPath.within(target, policy.targetPrefixes());
         } catch (RuntimeException e) {
             staysDead(dead, e.getMessage());
-            return true;
+            return null;
         }
         ContainedPath staging = new ContainedPath(to.prefix(), STAGING + "/" + UUID.randomUUID());
         try {
@@ -134,9 +141,8 @@ public final class DaemonRespawn implements Respawner, AutoCloseable {
             int status = runner.run(again, HELPER_TIMEOUT);
             MountRecord fresh = status == 0 ? awaitMount(staging) : null;
             if (status != 0 || fresh == null) {
-                staysDead(dead, "its command exited with " + status + (fresh == null ? ", no mount made" : ""));
                 discard(staging, fresh);
-                return false;
+                return "its command exited with " + status + (status == 0 ? ", no mount made" : "");
             }
             DeviceNumber device = executor.execute(new HostCommand.MoveBeneath(staging, to, dead.device()));
             detachOwnCopy(staging, fresh.device());
@@ -150,13 +156,16 @@ public final class DaemonRespawn implements Respawner, AutoCloseable {
                     .addKeyValue("fstype", entry.fstype()).addKeyValue("dead_device", dead.device())
                     .addKeyValue("device", device).log();
             repairPods(dead.device(), to);
-            return true;
+            return null;
         } catch (IOException | RuntimeException e) {
-            staysDead(dead, e.getMessage());
             discard(staging, table.newestFirst(r -> r.entry().target().equals(staging.full())).stream()
                     .findFirst().orElse(null));
-            // the dead mount moved away from the target (ESTALE): nothing left to bring back
-            return e instanceof Refusal refusal && refusal.errno() == Errno.ESTALE;
+            if (e instanceof Refusal refusal && refusal.errno() == Errno.ESTALE) {
+                // the dead mount moved away from the target: nothing left to bring back
+                staysDead(dead, e.getMessage());
+                return null;
+            }
+            return e.getMessage() != null ? e.getMessage() : e.toString();
         } finally {
             try {
                 Files.deleteIfExists(Path.of(staging.full()));
@@ -247,7 +256,8 @@ public final class DaemonRespawn implements Respawner, AutoCloseable {
         }
     }
 
-    private static void staysDead(MountRecord dead, String why) {
+    private void staysDead(MountRecord dead, String why) {
+        table.setState(dead, MountState.DEAD, why);
         log.atWarn().setMessage("stays dead").addKeyValue("op", "RESPAWN").addKeyValue("target", dead.entry().target())
                 .addKeyValue("fstype", dead.entry().fstype()).addKeyValue("reason", why).log();
     }

@@ -237,7 +237,7 @@ public final class RequestHandler {
 
     /** The table with each FUSE mount's daemon looked up now (daemons fork after mounting). */
     private List<MountEntry> listing() {
-        List<MountRecord> records = table.snapshot();
+        List<MountRecord> records = table.withStates();
         Map<Integer, Integer> daemonsByConnection = records.stream().anyMatch(r -> r.fuseConnection() >= 0)
                 ? daemons.byConnection() : Map.of();
         return records.stream()

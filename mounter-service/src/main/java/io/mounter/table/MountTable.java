@@ -1,6 +1,8 @@
 package io.mounter.table;
 
+import io.mounter.protocol.MountState;
 import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -20,6 +22,8 @@ public final class MountTable {
         final MountRecord record;
         final long addedAt;
         boolean claimed;
+        MountState state = MountState.SERVING;
+        String stateReason = "";
 
         Slot(MountRecord record, long addedAt) {
             this.record = record;
@@ -163,6 +167,38 @@ public final class MountTable {
 
     public synchronized List<MountRecord> snapshot() {
         return slots.stream().map(slot -> slot.record).toList();
+    }
+
+    /**
+     * Sets how {@code record} is doing (a record added serves); false if it is gone. Not
+     * saved: a new mounterd finds out again.
+     */
+    public synchronized boolean setState(MountRecord record, MountState state, String reason) {
+        for (Slot slot : slots) {
+            if (slot.record == record) {
+                slot.state = state;
+                slot.stateReason = reason;
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** The records as {@link #snapshot()}, each entry with its state, for LIST. */
+    public synchronized List<MountRecord> withStates() {
+        return slots.stream().map(slot -> slot.state == MountState.SERVING ? slot.record
+                : new MountRecord(slot.record.entry().withState(slot.state, slot.stateReason), slot.record.device()))
+                .toList();
+    }
+
+    /** How many records are in each state, every state named. */
+    public synchronized Map<MountState, Integer> countByState() {
+        Map<MountState, Integer> counts = new EnumMap<>(MountState.class);
+        for (MountState state : MountState.values()) {
+            counts.put(state, 0);
+        }
+        slots.forEach(slot -> counts.merge(slot.state, 1, Integer::sum));
+        return counts;
     }
 
     /** Counts additions: read it before a look at the host, then ask {@link #settledBy}. */

@@ -6,6 +6,7 @@ import io.mounter.linux.PollSet;
 import io.mounter.linux.SyscallException;
 import io.mounter.linux.Syscalls;
 import io.mounter.observability.MountEvents;
+import io.mounter.protocol.MountState;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -376,6 +377,7 @@ final class MountWatcher implements AutoCloseable {
      */
     private void respawn(MountRecord record, Daemon daemon, List<String> command) {
         daemon.givenUp = true; // the respawner replaces the record, or it stays dead
+        table.setState(record, MountState.RECOVERING, DAEMON_DIED + "; running its command again");
         log.atWarn().setMessage("FUSE daemon died; running its command again").addKeyValue("op", "WATCH")
                 .addKeyValue("target", record.entry().target()).addKeyValue("fstype", record.entry().fstype())
                 .addKeyValue("device", record.device()).addKeyValue("last_daemon_pid", daemon.pid)
@@ -386,6 +388,7 @@ final class MountWatcher implements AutoCloseable {
     /** Served, but by a daemon whose command is not to be run again (a user's): dead, not detached. */
     private void staysDead(MountRecord record, Daemon daemon) {
         daemon.givenUp = true;
+        table.setState(record, MountState.DEAD, DAEMON_DIED + "; its command is not run again");
         log.atWarn().setMessage("FUSE daemon died; the mount stays dead").addKeyValue("op", "WATCH")
                 .addKeyValue("target", record.entry().target()).addKeyValue("fstype", record.entry().fstype())
                 .addKeyValue("device", record.device()).addKeyValue("last_daemon_pid", daemon.pid)
@@ -400,6 +403,7 @@ final class MountWatcher implements AutoCloseable {
             detached = detacher.detach(target, record.device());
         } catch (RuntimeException e) {
             daemon.givenUp = true;
+            table.setState(record, MountState.DEAD, NEVER_SERVED + "; its detach failed");
             log.atWarn().setMessage("detach failed; the record stays").addKeyValue("op", "WATCH")
                     .addKeyValue("target", target).addKeyValue("fstype", record.entry().fstype())
                     .addKeyValue("error", e.getMessage()).log();

@@ -38,7 +38,7 @@ import org.junit.jupiter.api.io.TempDir;
 @Timeout(60)
 class StatusEndpointTest {
     private final Health health = new Health();
-    private final MounterMetrics metrics = new MounterMetrics(() -> 2, health);
+    private final MounterMetrics metrics = new MounterMetrics(() -> 2, java.util.Map::of, health);
     private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     private final List<StatusEndpoint> started = new ArrayList<>();
 

@@ -6,7 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.mounter.linux.Errno;
 import io.mounter.protocol.Operation;
+import io.mounter.protocol.MountState;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
@@ -15,8 +17,9 @@ public class MounterMetricsTest {
     private static final long MILLIS = 1_000_000;
 
     private final AtomicInteger mountsHeld = new AtomicInteger();
+    private volatile Map<MountState, Integer> mountStates = Map.of();
     private final Health health = new Health();
-    private final MounterMetrics metrics = new MounterMetrics(mountsHeld::get, health);
+    private final MounterMetrics metrics = new MounterMetrics(mountsHeld::get, () -> mountStates, health);
 
     @Test
     void requestsAreCountedByOperationAndResultWithErrnoNames() {
@@ -33,6 +36,19 @@ public class MounterMetricsTest {
         assertSample(text, "mounter_requests_total{op=\"UMOUNT\",result=\"ENOENT\",}", 1);
         assertSample(text, "mounter_requests_total{op=\"MALFORMED\",result=\"EBADMSG\",}", 1);
         assertTrue(text.contains("# TYPE mounter_requests_total counter\n"), text);
+    }
+
+    @Test
+    void mountsAreCountedByStateAtEachScrape() {
+        mountStates = Map.of(MountState.SERVING, 3, MountState.RECOVERING, 1, MountState.DEAD, 0);
+
+        String text = metrics.scrape();
+
+        assertSample(text, "mounter_mounts{state=\"serving\",}", 3);
+        assertSample(text, "mounter_mounts{state=\"recovering\",}", 1);
+        assertSample(text, "mounter_mounts{state=\"dead\",}", 0);
+        mountStates = Map.of(MountState.SERVING, 4, MountState.RECOVERING, 0, MountState.DEAD, 0);
+        assertSample(metrics.scrape(), "mounter_mounts{state=\"recovering\",}", 0);
     }
 
     @Test

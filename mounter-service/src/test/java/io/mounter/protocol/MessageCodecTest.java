@@ -346,6 +346,18 @@ class MessageCodecTest {
     }
 
     @Test
+    void aListEntryCarriesItsStateAndWhy() {
+        List<MountEntry> entries = List.of(
+                new MountEntry("u@h:/d", "/var/lib/kubelet/pods/a", "fuse.sshfs", 10, 20, 0)
+                        .withState(MountState.RECOVERING, "its command exited with 1; next try in 4 s"),
+                new MountEntry("s", "/var/lib/kubelet/pods/b", "fuse.bindfs", 11, 21, 0)
+                        .withState(MountState.DEAD, "FUSE daemon died; its command is not run again"),
+                new MountEntry("none", "/var/lib/kubelet/pods/c", "tmpfs", 12, 22, 0));
+
+        assertEquals(entries, MessageCodec.decodeReply(MessageCodec.encodeListReply(8, entries, 0)).entries());
+    }
+
+    @Test
     void anEntryWithoutDaemonPidReadsAs0() {
         byte[] entry = RawMessage.header(1, 0, 0, 0).field(SOURCE, "s").field(TARGET, "/t").field(FSTYPE, "fuse")
                 .bytes();

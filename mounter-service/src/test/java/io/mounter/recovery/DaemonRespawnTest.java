@@ -9,6 +9,7 @@ import io.mounter.executor.NamespaceCommand;
 import io.mounter.linux.DeviceNumber;
 import io.mounter.policy.MountPolicy;
 import io.mounter.protocol.MountEntry;
+import io.mounter.protocol.MountState;
 import io.mounter.table.MountRecord;
 import io.mounter.table.MountTable;
 import java.nio.file.Files;
@@ -124,8 +125,19 @@ class DaemonRespawnTest {
 
         respawn.respawn(dead, List.of("sshfs", "srv:/", dead.entry().target()));
 
+        await(() -> runs.size() >= 1 && stateOf(dead.entry().target()).state() == MountState.RECOVERING,
+                "reported as recovering after the first failure");
+        assertTrue(stateOf(dead.entry().target()).stateReason().startsWith("its command exited with 1; next try in"),
+                stateOf(dead.entry().target()).stateReason());
         await(() -> moves.size() == 1, "moved beneath after the third run");
         assertEquals(3, runs.size());
+        await(() -> stateOf(dead.entry().target()).state() == MountState.SERVING, "the fresh mount serves");
+        assertEquals("", stateOf(dead.entry().target()).stateReason());
+    }
+
+    private MountEntry stateOf(String target) {
+        return table.withStates().stream().map(MountRecord::entry).filter(e -> e.target().equals(target))
+                .findFirst().orElseThrow();
     }
 
     @Test
@@ -153,5 +165,8 @@ class DaemonRespawnTest {
 
         assertEquals(List.of(), runs);
         assertEquals(List.of(dead), table.snapshot());
+        assertEquals(MountState.DEAD, stateOf(dead.entry().target()).state(), "reported as dead for good");
+        assertEquals("its daemon's command line does not name the target once",
+                stateOf(dead.entry().target()).stateReason());
     }
 }

@@ -8,7 +8,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.mounter.linux.DeviceNumber;
 import io.mounter.protocol.MountEntry;
+import io.mounter.protocol.MountState;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
@@ -29,6 +31,24 @@ class MountTableTest {
         assertTrue(table.remove(first));
         assertSame(second, table.snapshot().get(0));
         assertFalse(table.remove(first), "a record goes once");
+    }
+
+    @Test
+    void aRecordServesUntilItsStateIsSetAndItsSuccessorServesAgain() {
+        MountRecord dead = record("/t");
+        table.add(dead);
+        table.add(record("/u"));
+
+        assertTrue(table.setState(dead, MountState.RECOVERING, "FUSE daemon died"));
+
+        assertEquals(List.of(MountState.RECOVERING, MountState.SERVING),
+                table.withStates().stream().map(r -> r.entry().state()).toList());
+        assertEquals("FUSE daemon died", table.withStates().get(0).entry().stateReason());
+        assertEquals(Map.of(MountState.SERVING, 1, MountState.RECOVERING, 1, MountState.DEAD, 0), table.countByState());
+        table.remove(dead);
+        table.add(record("/t")); // the fresh mount
+        assertFalse(table.setState(dead, MountState.DEAD, "gone"), "a record no longer held");
+        assertEquals(Map.of(MountState.SERVING, 2, MountState.RECOVERING, 0, MountState.DEAD, 0), table.countByState());
     }
 
     @Test

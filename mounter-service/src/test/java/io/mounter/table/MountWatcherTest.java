@@ -9,6 +9,7 @@ import io.mounter.linux.MountInfo;
 import io.mounter.linux.PollSet;
 import io.mounter.linux.Syscalls;
 import io.mounter.protocol.MountEntry;
+import io.mounter.protocol.MountState;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -203,6 +204,8 @@ class MountWatcherTest {
         assertEquals(List.of(), cleaned);
         assertEquals(2, table.size(), "the dead record stays until the respawner replaces it");
         assertEquals(1, respawned.size(), "asked once");
+        assertEquals(List.of(MountState.RECOVERING, MountState.SERVING),
+                table.withStates().stream().map(r -> r.entry().state()).toList(), "reported as recovering");
     }
 
     @Test
@@ -245,6 +248,7 @@ class MountWatcherTest {
         assertEquals(List.of(), detached, "a served mount is never detached");
         assertEquals(List.of(), respawned);
         assertEquals(1, table.size());
+        assertEquals(MountState.DEAD, table.withStates().get(0).entry().state(), "reported as dead");
     }
 
     /** A client that held its descriptor only a moment (killed mid-request) served nothing: detached. */

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.List;
 
@@ -41,7 +42,8 @@ public final class SshServer implements AutoCloseable {
     }
 
     /**
-     * Generates keys and config under {@code directory} (created), starts sshd on
+     * Generates keys and config under {@code directory} (created; the keys of an earlier
+     * server there are kept, so its clients trust this one too), starts sshd on
      * 127.0.0.1:{@code port} in the node network and waits until it accepts connections.
      * Throws IllegalStateException, with sshd's log, on failure.
      */
@@ -54,12 +56,11 @@ public final class SshServer implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot create " + directory, e);
         }
-        Command.of("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "mounter-test-host",
-                "-f", directory.resolve("host_key").toString()).run();
-        Command.of("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "mounter-test-client",
-                "-f", directory.resolve("client_key").toString()).run();
+        generateKey(directory.resolve("host_key"), "mounter-test-host");
+        generateKey(directory.resolve("client_key"), "mounter-test-client");
         try {
-            Files.copy(directory.resolve("client_key.pub"), directory.resolve("authorized_keys"));
+            Files.copy(directory.resolve("client_key.pub"), directory.resolve("authorized_keys"),
+                    StandardCopyOption.REPLACE_EXISTING);
             Files.writeString(directory.resolve("sshd_config"), config(directory, port));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write the sshd files under " + directory, e);
@@ -74,6 +75,12 @@ public final class SshServer implements AutoCloseable {
             String log = server.log();
             server.close();
             throw new IllegalStateException(e.getMessage() + "\nsshd log:\n" + log, e);
+        }
+    }
+
+    private static void generateKey(Path file, String comment) {
+        if (!Files.exists(file)) {
+            Command.of("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", comment, "-f", file.toString()).run();
         }
     }
 

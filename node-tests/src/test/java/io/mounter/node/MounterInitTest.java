@@ -65,6 +65,14 @@ class MounterInitTest {
         return script;
     }
 
+    /**
+     * A line that creates {@code ready}: a signal sent before the command's trap is set
+     * would end the shell instead (its pid is recorded before the body runs).
+     */
+    private String ready() {
+        return "touch " + dir.resolve("ready") + "\n";
+    }
+
     private Process start(Path command, Map<String, String> env) throws IOException {
         ProcessBuilder builder = new ProcessBuilder(Distribution.locate().bin("mounter-init").toString(),
                 command.toString())
@@ -146,9 +154,9 @@ class MounterInitTest {
     @Test
     void passesSigtermOnAndEndsWithTheCommandsStatus() throws Exception {
         // the trap ends the sleep too: nothing of the test outlives it
-        start(command("trap 'echo term > " + dir.resolve("got") + "; kill $!; exit 7' TERM\nsleep 1000 & wait"),
-                Map.of());
-        await("first start", startedTimes(1));
+        start(command("trap 'echo term > " + dir.resolve("got") + "; kill $!; exit 7' TERM\n" + ready()
+                + "sleep 1000 & wait"), Map.of());
+        await("the trap set", () -> Files.exists(dir.resolve("ready")));
 
         init.toHandle().destroy(); // SIGTERM
 
@@ -160,8 +168,9 @@ class MounterInitTest {
 
     @Test
     void otherSignalsArePassedOnWithoutStopping() throws Exception {
-        start(command("trap 'echo hup >> " + dir.resolve("got") + "' HUP\nwhile :; do sleep 0.05; done"), Map.of());
-        await("first start", startedTimes(1));
+        start(command("trap 'echo hup >> " + dir.resolve("got") + "' HUP\n" + ready()
+                + "while :; do sleep 0.05; done"), Map.of());
+        await("the trap set", () -> Files.exists(dir.resolve("ready")));
 
         Command.of("kill", "-HUP", Long.toString(init.pid())).exec();
 
