@@ -94,6 +94,9 @@ static long env_number(const char *name, long fallback, long min, long max)
     return v;
 }
 
+/* The signals taken here and sent on to the command (SIGTERM and SIGINT also stop it). */
+static const int PASSED_ON[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
+
 static void start_command(struct supervisor *sv)
 {
     pid_t pid = fork();
@@ -103,6 +106,11 @@ static void start_command(struct supervisor *sv)
         return;
     }
     if (pid == 0) {
+        /* A signal ignored where mounter-init was started (nohup ignores SIGHUP) would stay
+         * ignored across exec, and passing it on would do nothing: the command gets the
+         * defaults of every signal passed on to it. */
+        for (size_t i = 0; i < sizeof PASSED_ON / sizeof PASSED_ON[0]; i++)
+            signal(PASSED_ON[i], SIG_DFL);
         sigprocmask(SIG_SETMASK, &sv->original_mask, NULL);
         execvp(sv->command[0], sv->command);
         say("cannot run %s: %s", sv->command[0], strerror(errno));
@@ -216,9 +224,9 @@ int main(int argc, char **argv)
     }
     sigset_t handled;
     sigemptyset(&handled);
-    int signals[] = {SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
-    for (size_t i = 0; i < sizeof signals / sizeof signals[0]; i++)
-        sigaddset(&handled, signals[i]);
+    sigaddset(&handled, SIGCHLD);
+    for (size_t i = 0; i < sizeof PASSED_ON / sizeof PASSED_ON[0]; i++)
+        sigaddset(&handled, PASSED_ON[i]);
     sigprocmask(SIG_BLOCK, &handled, &sv.original_mask);
 
     start_command(&sv);

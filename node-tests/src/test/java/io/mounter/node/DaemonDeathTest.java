@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.mounter.linux.DeviceNumber;
 import io.mounter.linux.MountInfo;
 import io.mounter.protocol.MountEntry;
+import io.mounter.protocol.MountState;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -78,6 +79,40 @@ class DaemonDeathTest extends OnMounterNode {
         for (LiveMount all : List.of(bindfs, sshfs, others.get(0), others.get(1))) {
             node.host().run("umount", all.target().toString()); // as kubelet does; the daemons then exit
         }
+    }
+
+    /**
+     * A daemon whose command cannot work again (its source is gone): the mount stays dead on
+     * its target, never a bare directory, reported as recovering with why; kubelet's own
+     * unmount of the dead mount works, and mounterd then forgets it and stops trying.
+     */
+    @Test
+    void aDeadMountThatCannotComeBackStaysDeadReportedAndKubeletsUnmountRemovesIt() throws IOException {
+        LiveMount mount = LiveMount.bindfs(node, "source-goes");
+        LiveMount.await(() -> LiveMount.stateFile(node).get("commands") instanceof Map<?, ?> saved
+                && saved.containsKey(mount.target().toString()), LIMIT, "its command saved");
+        DeviceNumber dead = deviceAt(mount.target());
+        ProcessInfo daemon = mount.daemon(node);
+        Files.move(mount.backend(), mount.backend().resolveSibling("moved-" + UUID.randomUUID()));
+        ProcessHandle.of(daemon.pid()).ifPresent(ProcessHandle::destroyForcibly);
+
+        LiveMount.await(() -> LiveMount.listed(LiveMount.list(node), mount.target()).stateReason()
+                .startsWith("its command exited with"), LIMIT, "reported after a failed try\n" + node.mounterd().log());
+        MountEntry listed = LiveMount.listed(LiveMount.list(node), mount.target());
+        assertEquals(MountState.RECOVERING, listed.state(), listed.toString());
+        assertEquals(dead, deviceAt(mount.target()), "the dead mount stays on its target");
+        CommandResult stat = node.host().exec("stat", mount.target().toString());
+        assertTrue(!stat.succeeded() && stat.stderr().contains("Transport endpoint is not connected"), stat.describe());
+
+        node.host().run("umount", mount.target().toString()); // kubelet's unmount of the dead volume
+
+        LiveMount.await(() -> LiveMount.list(node).stream().noneMatch(e -> e.target().equals(mount.target().toString())),
+                LIMIT, "forgotten after the unmount");
+        long tries = MounterdLog.of(node).lines("not brought back; trying again later").size();
+        Processes.sleep(Duration.ofSeconds(3)); // a retry was due within 1 + 2 s of the first
+        assertEquals(tries, MounterdLog.of(node).lines("not brought back; trying again later").size(),
+                "no tries once it was unmounted\n" + node.mounterd().log());
+        assertEquals(0, mount.mountsOnHost(node));
     }
 
     private DeviceNumber deviceAt(Path target) {

@@ -74,8 +74,11 @@ class MounterInitTest {
     }
 
     private Process start(Path command, Map<String, String> env) throws IOException {
-        ProcessBuilder builder = new ProcessBuilder(Distribution.locate().bin("mounter-init").toString(),
-                command.toString())
+        return start(List.of(Distribution.locate().bin("mounter-init").toString(), command.toString()), env);
+    }
+
+    private Process start(List<String> argv, Map<String, String> env) throws IOException {
+        ProcessBuilder builder = new ProcessBuilder(argv)
                 .redirectOutput(Redirect.DISCARD)
                 .redirectError(dir.resolve("init.log").toFile());
         Map<String, String> environment = new HashMap<>(env);
@@ -177,6 +180,21 @@ class MounterInitTest {
         await("SIGHUP passed on", () -> Files.exists(dir.resolve("got")));
         assertTrue(init.isAlive());
         assertEquals(1, starts().size(), log());
+    }
+
+    /** Started as nohup starts it, with SIGHUP ignored: an ignored signal would stay ignored across exec. */
+    @Test
+    void aSignalIgnoredWhereItStartedIsStillPassedOn() throws Exception {
+        Path command = command("trap 'echo hup >> " + dir.resolve("got") + "' HUP\n" + ready()
+                + "while :; do sleep 0.05; done");
+        start(List.of("sh", "-c", "trap '' HUP; exec \"$0\" \"$@\"", Distribution.locate().bin("mounter-init").toString(),
+                command.toString()), Map.of());
+        await("the trap set", () -> Files.exists(dir.resolve("ready")));
+
+        Command.of("kill", "-HUP", Long.toString(init.pid())).exec();
+
+        await("SIGHUP passed on", () -> Files.exists(dir.resolve("got")));
+        assertTrue(init.isAlive());
     }
 
     @Test

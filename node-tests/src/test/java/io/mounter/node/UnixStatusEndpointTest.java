@@ -4,11 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
-import java.net.StandardProtocolFamily;
-import java.net.UnixDomainSocketAddress;
-import java.nio.ByteBuffer;
-import java.nio.channels.SocketChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -61,18 +56,8 @@ class UnixStatusEndpointTest extends OnMounterNode {
                 "a request line for the mount:\n" + log);
     }
 
-    /** A raw HTTP/1.1 GET over the unix socket, as curl --unix-socket sends it. */
     private String get(String path) throws IOException {
-        try (SocketChannel channel = SocketChannel.open(StandardProtocolFamily.UNIX)) {
-            channel.connect(UnixDomainSocketAddress.of(node.container().hostView(HTTP_SOCKET)));
-            channel.write(ByteBuffer.wrap(("GET " + path + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
-                    .getBytes(StandardCharsets.US_ASCII)));
-            ByteBuffer buffer = ByteBuffer.allocate(256 * 1024);
-            while (buffer.hasRemaining() && channel.read(buffer) >= 0) {
-                // until mounterd closes the connection
-            }
-            return new String(buffer.array(), 0, buffer.position(), StandardCharsets.UTF_8);
-        }
+        return StatusPage.get(node.container().hostView(HTTP_SOCKET), path);
     }
 
     /** The value of the sample line that starts with {@code series} and a space. */
