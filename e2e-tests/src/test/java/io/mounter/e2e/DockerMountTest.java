@@ -1,6 +1,7 @@
 package io.mounter.e2e;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.mounter.node.CommandResult;
@@ -37,6 +38,55 @@ class DockerMountTest extends OnDockerNode {
     }
 
     /**
+     * The real mount.glusterfs exits 0 when its forwarded mount was refused: the image's
+     * guard around it makes mount(8) fail with 32 when nothing landed on the host.
+     */
+    @Test
+    void aRefusedGlusterfsMountByDockerExecIsExit32() {
+        GlusterVolume volume = node.gluster().createVolume("e2e-refused");
+        Path outside = node.newDirectory("outside-the-prefixes");
+
+        CommandResult mount = DockerEngine.docker("exec", DockerNode.CONTAINER_NAME,
+                "mount", "-t", "glusterfs", volume.source(), outside.toString()).exec();
+
+        assertEquals(32, mount.exitStatus(), mount::describe);
+        assertTrue(mount.stderr().contains("mount.glusterfs: mount of glusterfs at " + outside
+                + " reported success in the mount container, but no glusterfs mount is on " + outside
+                + " in the host namespace"), mount::describe);
+        assertFalse(node.host().isMounted(outside));
+        assertFalse(node.container().isMounted(outside));
+    }
+
+    @Test
+    void aSecondGlusterfsMountByDockerExecOntoAMountedTargetIsExit32() throws IOException {
+        GlusterVolume volume = node.gluster().createVolume("e2e-twice");
+        Path target = node.newVolumeDir("kubernetes.io~glusterfs/data");
+        DockerEngine.docker("exec", DockerNode.CONTAINER_NAME, "mount", "-t", "glusterfs", volume.source(),
+                target.toString()).run();
+
+        CommandResult again = DockerEngine.docker("exec", DockerNode.CONTAINER_NAME,
+                "mount", "-t", "glusterfs", volume.source(), target.toString()).exec();
+
+        assertEquals(32, again.exitStatus(), again::describe);
+        assertTrue(again.stderr().contains("mount.glusterfs: " + target + " is already mounted"), again::describe);
+        assertEquals(1, node.host().mountinfo().entries().stream()
+                .filter(e -> e.mountPoint().equals(target.toString())).count(), "nothing stacked");
+        ServedFromContainer.check(node, target, "glusterfs", volume.brick());
+    }
+
+    /** kubelet's door on the real image: a mount that did not land is exit 32, not a silent success. */
+    @Test
+    void aRefusedGlusterfsMountThroughKubeletMounterWithTheDockerRuntimeIsExit32() throws IOException {
+        GlusterVolume volume = node.gluster().createVolume("e2e-kubelet-refused");
+        Path outside = node.newDirectory("kubelet-outside");
+
+        CommandResult mount = kubeletMounter(volume.source(), outside);
+
+        assertEquals(32, mount.exitStatus(), mount::describe);
+        assertFalse(node.host().isMounted(outside));
+    }
+
+    /**
      * The kubelet-mounter the entrypoint installed on the host, run in the host namespace
      * with kubelet's argv; it finds the container by its label and name (no pod uid: the
      * container was started by hand, not by kubelet) and runs {@code docker exec ID mount}.
@@ -45,24 +95,9 @@ class DockerMountTest extends OnDockerNode {
     void glusterfsThroughKubeletMounterWithTheDockerRuntime() throws IOException {
         GlusterVolume volume = node.gluster().createVolume("e2e-kubelet-mounter");
         Path target = node.newVolumeDir("kubernetes.io~glusterfs/data");
-        Path dir = node.newDirectory("kubelet-mounter");
-        Path log = dir.resolve("kubelet-mounter.log");
-        Path config = Files.write(dir.resolve("kubelet-mounter.conf"), List.of(
-                "--volume-mounter=container",
-                "--mount-container=glusterfs:" + DockerNode.SELECTOR_LABEL + "=" + DockerNode.SELECTOR_VALUE
-                        + ":" + DockerNode.CONTAINER_NAME,
-                "--runtime=docker",
-                "--log-file=" + log));
-        Path kubeletMounter = node.installDir().resolve("kubelet-mounter");
-
-        CommandResult mount = node.host().command(List.of(kubeletMounter.toString(),
-                        "mount", "-t", "glusterfs", "-o", "log-level=WARNING", volume.source(), target.toString()))
-                .withEnvironment(Map.of(
-                        "PATH", STANDARD_PATH,
-                        "DOCKER_HOST", System.getenv("DOCKER_HOST"),
-                        "KUBELET_MOUNTER_CONFIG", config.toString()))
-                .withTimeout(Duration.ofSeconds(60))
-                .exec();
+        Path log = node.newDirectory("kubelet-mounter").resolve("kubelet-mounter.log");
+        Path config = kubeletMounterConfig(log);
+        CommandResult mount = kubeletMounter(config, volume.source(), target);
 
         assertEquals(0, mount.exitStatus(), mount::describe);
         String logged = Files.readString(log);
@@ -70,6 +105,33 @@ class DockerMountTest extends OnDockerNode {
                 + DockerNode.SELECTOR_VALUE + " container=" + DockerNode.CONTAINER_NAME
                 + " id=" + node.container().id().substring(0, 12) + " status=0"), logged);
         ServedFromContainer.check(node, target, "glusterfs", volume.brick());
+    }
+
+    /** kubelet-mounter's config routing glusterfs to the container through the docker CLI, logging to {@code log}. */
+    private Path kubeletMounterConfig(Path log) throws IOException {
+        return Files.write(log.resolveSibling("kubelet-mounter.conf"), List.of(
+                "--volume-mounter=container",
+                "--mount-container=glusterfs:" + DockerNode.SELECTOR_LABEL + "=" + DockerNode.SELECTOR_VALUE
+                        + ":" + DockerNode.CONTAINER_NAME,
+                "--runtime=docker",
+                "--log-file=" + log));
+    }
+
+    private CommandResult kubeletMounter(String source, Path target) throws IOException {
+        return kubeletMounter(kubeletMounterConfig(node.newDirectory("kubelet-mounter").resolve("kubelet-mounter.log")),
+                source, target);
+    }
+
+    /** The kubelet-mounter the entrypoint installed, run in the host namespace with kubelet's argv. */
+    private CommandResult kubeletMounter(Path config, String source, Path target) {
+        return node.host().command(List.of(node.installDir().resolve("kubelet-mounter").toString(),
+                        "mount", "-t", "glusterfs", "-o", "log-level=WARNING", source, target.toString()))
+                .withEnvironment(Map.of(
+                        "PATH", STANDARD_PATH,
+                        "DOCKER_HOST", System.getenv("DOCKER_HOST"),
+                        "KUBELET_MOUNTER_CONFIG", config.toString()))
+                .withTimeout(Duration.ofSeconds(60))
+                .exec();
     }
 
     /** The client key is read inside the container: the scratch directory is bound there at the same path. */

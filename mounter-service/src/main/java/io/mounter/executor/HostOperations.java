@@ -73,6 +73,11 @@ final class HostOperations {
         NamespacePinning.requirePinned("mount");
         int targetFd = openBeneath(mount.target(), false);
         try {
+            // mount(8)'s rule, which kubelet's mount library relies on: a second mount onto
+            // a target that holds one is refused, never stacked over it
+            if (Syscalls.isMountRoot(targetFd)) {
+                throw new Refusal(Errno.EBUSY, mount.target().full() + " is already a mount point");
+            }
             Syscalls.mount(mount.source(), "/proc/thread-self/fd/" + targetFd, mount.fstype(), mount.flags(),
                     mount.data());
         } finally {

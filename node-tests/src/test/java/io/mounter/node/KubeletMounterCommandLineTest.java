@@ -39,6 +39,8 @@ class KubeletMounterCommandLineTest {
     private static final String FAKE_HEAD = """
             #!/bin/sh
             { printf '[%s]' "$@"; printf '\\n'; } >>"$CALLS"
+            # what a mount that worked leaves: its line in the host's mountinfo
+            lands() { printf '36 1 0:99 / %s rw - fuse.glusterfs 127.0.0.2:/v1 rw\\n' "$LANDS_AT" >>"$KUBELET_MOUNTER_MOUNTINFO"; }
             """;
 
     @TempDir
@@ -48,6 +50,7 @@ class KubeletMounterCommandLineTest {
     private Path config;
     private Path calls;
     private Path log;
+    private Path mountinfo;
 
     @BeforeEach
     void setUp() throws IOException {
@@ -63,6 +66,7 @@ class KubeletMounterCommandLineTest {
         config = dir.resolve("kubelet-mounter.conf");
         calls = dir.resolve("calls");
         log = dir.resolve("kubelet-mounter.log");
+        mountinfo = Files.createFile(dir.resolve("mountinfo"));
     }
 
     private void configure(String... lines) throws IOException {
@@ -86,6 +90,8 @@ class KubeletMounterCommandLineTest {
                         "PATH", fakes + ":" + dir.resolve("tools"),
                         "KUBELET_MOUNTER_CONFIG", config.toString(),
                         "CALLS", calls.toString(),
+                        "KUBELET_MOUNTER_MOUNTINFO", mountinfo.toString(),
+                        "LANDS_AT", TARGET,
                         "TMPDIR", dir.toString()))
                 .withTimeout(Duration.ofSeconds(30))
                 .exec();
@@ -139,7 +145,7 @@ class KubeletMounterCommandLineTest {
     @Test
     void crictlFindsTheReadyPodsContainerAndExecsMountWithKubeletsArguments() throws IOException {
         configure("--mount-container=glusterfs:name=glusterfs-mounter:mounter", "--runtime=crictl");
-        crictlWithPodAndContainer("exit 0");
+        crictlWithPodAndContainer("lands");
 
         CommandResult result = mountGlusterfs("password=" + SECRET + ",log-level=WARNING");
 
@@ -166,7 +172,7 @@ class KubeletMounterCommandLineTest {
         fake("crictl", """
                 "pods --label app.kubernetes.io/name=mounter --label tier=node --state ready -q") echo pod-1 ;;
                 "ps --pod pod-1 --name ^glusterfs\\.mounter$ --state running -q") echo ctr-1 ;;
-                "exec -s --timeout=30 ctr-1 mount -t glusterfs "*) exit 0 ;;
+                "exec -s --timeout=30 ctr-1 mount -t glusterfs "*) lands ;;
                 """);
 
         assertExit(0, run("mount", "-t", "glusterfs", SOURCE, TARGET));
@@ -269,6 +275,59 @@ class KubeletMounterCommandLineTest {
                 result.stderr());
     }
 
+    /** mount.glusterfs exits 0 even when its mount was refused or mounterd was down. */
+    @Test
+    void aMountThatExitsZeroButDidNotLandOnTheHostIsExit32() throws IOException {
+        configure("--mount-container=glusterfs:name=glusterfs-mounter:mounter", "--runtime=crictl");
+        crictlWithPodAndContainer("exit 0");
+
+        CommandResult result = mountGlusterfs("log-level=WARNING");
+
+        assertExit(32, result);
+        assertTrue(result.stderr().contains("reported success in container mounter (crictl, selector "
+                + "name=glusterfs-mounter), but no glusterfs mount is on " + TARGET
+                + " in the host namespace (found: nothing)"), result.stderr());
+        assertTrue(log().contains("status=32"), log());
+    }
+
+    @Test
+    void aTargetThatHoldsAMountAlreadyIsExit32AndNothingIsStacked() throws IOException {
+        configure("--mount-container=glusterfs:name=glusterfs-mounter:mounter", "--runtime=crictl");
+        crictlWithPodAndContainer("lands");
+        Files.writeString(mountinfo, "36 1 0:98 / " + TARGET + " rw - fuse.glusterfs " + SOURCE + " rw\n");
+
+        CommandResult result = mountGlusterfs("log-level=WARNING");
+
+        assertExit(32, result);
+        assertEquals("kubelet-mounter: " + TARGET + " is already mounted\n", result.stderr());
+        assertTrue(calls().stream().noneMatch(call -> call.startsWith("[exec]")), "no mount ran: " + calls());
+    }
+
+    @Test
+    void aTargetWithASpaceIsFoundInMountinfoByItsEscapedName() throws IOException {
+        configure("--mount-container=glusterfs:name=glusterfs-mounter:mounter", "--runtime=crictl");
+        crictlWithPodAndContainer("lands");
+        String spaced = "/var/lib/kubelet/pods/uid-1/volumes/kubernetes.io~glusterfs/my data";
+        Files.writeString(mountinfo, "36 1 0:98 / " + spaced.replace(" ", "\\040") + " rw - fuse.glusterfs "
+                + SOURCE + " rw\n");
+
+        assertExit(32, run("mount", "-t", "glusterfs", SOURCE, spaced));
+    }
+
+    /** The checks the image's guard around mount.glusterfs runs, under its own name. */
+    @Test
+    void theHelperGuardsChecksNameTheHelper() throws IOException {
+        assertExit(0, run("--not-mounted", "mount.glusterfs", TARGET));
+        Files.writeString(mountinfo, "36 1 0:98 / " + TARGET + " rw - fuse.glusterfs " + SOURCE + " rw\n");
+
+        CommandResult taken = run("--not-mounted", "mount.glusterfs", TARGET);
+
+        assertExit(32, taken);
+        assertEquals("mount.glusterfs: " + TARGET + " is already mounted\n", taken.stderr());
+        assertExit(0, run("--landed", "mount.glusterfs", "glusterfs", TARGET));
+        assertExit(1, run("--landed", "mount.glusterfs", TARGET));
+    }
+
     // --- docker and nerdctl --------------------------------------------------------------
 
     @Test
@@ -278,7 +337,7 @@ class KubeletMounterCommandLineTest {
                 "ps -q --filter label=name=glusterfs-mounter") printf 'sandbox-1\\n' ;;
                 "inspect --format "*" sandbox-1") echo '/k8s_POD_glusterfs-mounter_kube-system_uid-9_0|uid-9' ;;
                 "ps -q --filter label=io.kubernetes.pod.uid=uid-9 --filter label=io.kubernetes.container.name=mounter") echo ctr-9 ;;
-                "exec ctr-9 mount "*) echo mounted ;;
+                "exec ctr-9 mount "*) lands; echo mounted ;;
                 """);
 
         CommandResult result = mountGlusterfs("password=" + SECRET);
@@ -302,7 +361,7 @@ class KubeletMounterCommandLineTest {
                 "ps -q --filter label=role=mounter") printf 'other\\nmine\\n' ;;
                 "inspect --format "*" other") echo '/sidecar|' ;;
                 "inspect --format "*" mine") echo '/mounter|' ;;
-                "exec mine mount -t glusterfs "*) exit 0 ;;
+                "exec mine mount -t glusterfs "*) lands ;;
                 """);
 
         assertExit(0, run("mount", "-t", "glusterfs", SOURCE, TARGET));
@@ -346,7 +405,7 @@ class KubeletMounterCommandLineTest {
                 "--namespace k8s.io ps -q --filter label=name=glusterfs-mounter") echo sandbox-1 ;;
                 "--namespace k8s.io inspect --format "*" sandbox-1") echo 'sandbox-1|uid-9' ;;
                 "--namespace k8s.io ps -q --filter label=io.kubernetes.pod.uid=uid-9 --filter label=io.kubernetes.container.name=mounter") echo ctr-9 ;;
-                "--namespace k8s.io exec ctr-9 mount "*) exit 0 ;;
+                "--namespace k8s.io exec ctr-9 mount "*) lands ;;
                 """);
 
         assertExit(0, mountGlusterfs("log-level=WARNING"));
@@ -362,17 +421,18 @@ class KubeletMounterCommandLineTest {
         fake("docker", """
                 "ps -q --filter label=role=mounter") echo mine ;;
                 "inspect --format "*" mine") echo '/mounter|' ;;
-                "exec mine mount "*) exit 0 ;;
+                "exec mine mount "*) lands ;;
                 """);
         fake("nerdctl", "");
         assertExit(0, mountGlusterfs("log-level=WARNING"));
         assertTrue(calls().stream().allMatch(call -> !call.startsWith("[--namespace]")), "docker before nerdctl: " + calls());
 
         Files.delete(calls);
+        Files.writeString(mountinfo, ""); // unmounted, as kubelet does before mounting again
         fake("crictl", """
                 "pods --label role=mounter --state ready -q") echo pod-1 ;;
                 "ps --pod pod-1 --name ^mounter$ --state running -q") echo ctr-1 ;;
-                "exec -s --timeout=120 ctr-1 mount "*) exit 0 ;;
+                "exec -s --timeout=120 ctr-1 mount "*) lands ;;
                 """);
         assertExit(0, run("mount", "-t", "glusterfs", SOURCE, TARGET));
         assertEquals(bracketed("pods", "--label", "role=mounter", "--state", "ready", "-q"), calls().get(0));
@@ -423,7 +483,7 @@ class KubeletMounterCommandLineTest {
     void aBadConfigLineIsExit1NamingTheLine(String badLine, String reason) throws IOException {
         Files.write(config, List.of("# kubelet-mounter", "--mount-container=glusterfs:name=glusterfs-mounter:mounter",
                 badLine, "--runtime=crictl"));
-        crictlWithPodAndContainer("exit 0");
+        crictlWithPodAndContainer("lands");
 
         CommandResult result = mountGlusterfs("log-level=WARNING");
 
@@ -455,7 +515,7 @@ class KubeletMounterCommandLineTest {
     @Test
     void badUsageIsExit1() throws IOException {
         configure("--mount-container=glusterfs:name=glusterfs-mounter:mounter", "--runtime=crictl");
-        crictlWithPodAndContainer("exit 0");
+        crictlWithPodAndContainer("lands");
 
         assertExit(1, run());
         assertExit(1, run("frob", "-t", "glusterfs", SOURCE, TARGET));
@@ -478,6 +538,8 @@ class KubeletMounterCommandLineTest {
     void passesShellcheckAsPosixSh() {
         Assumptions.assumeTrue(NodeRequirements.findBinary("shellcheck") != null, "shellcheck is not installed");
         Command.of("shellcheck", "--shell=sh", "--severity=style", script.toString()).run();
+        // the image's guard around mount.glusterfs runs this script's --not-mounted and --landed
+        Command.of("shellcheck", "--shell=sh", "--severity=style", "../container/mount-helper-guard").run();
     }
 
     private static String firstLine(Path file) {

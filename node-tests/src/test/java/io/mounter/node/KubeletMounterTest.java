@@ -239,6 +239,63 @@ class KubeletMounterTest extends OnMounterNode {
         }
     }
 
+    /**
+     * mount.glusterfs exits 0 even when its forwarded mount was refused (it only stats the
+     * target in the container): kubelet-mounter looks for the mount on the host.
+     */
+    @Test
+    void aRefusedGlusterfsMountIsExit32NotASilentSuccess() throws IOException {
+        Setup setup = routeGlusterfsToTheContainer();
+        GlusterVolume volume = node.node().gluster().createVolume("kubelet-outside");
+        Path outside = node.node().newDirectory("outside-the-prefixes");
+
+        CommandResult result = kubeletMounter(setup, "mount", "-t", "glusterfs", volume.source(), outside.toString());
+
+        assertExit(32, result);
+        assertTrue(result.stderr().contains("no glusterfs mount is on " + outside + " in the host namespace"),
+                result.stderr());
+        assertFalse(node.host().isMounted(outside), "nothing on the host");
+        assertFalse(node.container().isMounted(outside), "nothing in the container");
+        LiveMount.await(() -> Processes.findInPidNamespace(node.container().pidNamespaceInode(),
+                p -> p.comm().equals("glusterfs") && p.cmdline().contains(outside.toString()) && !p.isZombie())
+                .isEmpty(), Duration.ofSeconds(10), "the refused glusterfs client gone: " + node.container().processes());
+    }
+
+    @Test
+    void withMounterdDownAGlusterfsMountIsExit32() throws IOException {
+        Setup setup = routeGlusterfsToTheContainer();
+        GlusterVolume volume = node.node().gluster().createVolume("kubelet-down");
+        Path target = node.node().newVolumeDir("kubernetes.io~glusterfs/data");
+        node.mounterd().kill();
+        try {
+            CommandResult result = kubeletMounter(setup, "mount", "-t", "glusterfs", volume.source(),
+                    target.toString());
+
+            assertExit(32, result);
+            assertFalse(node.host().isMounted(target), "nothing on the host");
+            assertFalse(node.container().isMounted(target), "nothing in the container");
+        } finally {
+            node.restartMounterd();
+        }
+    }
+
+    /** kubelet's mount library expects 32 ("already mounted") for a target that holds a mount. */
+    @Test
+    void aSecondMountOntoAMountedTargetIsExit32AndNothingIsStacked() throws IOException {
+        Setup setup = routeGlusterfsToTheContainer();
+        GlusterVolume volume = node.node().gluster().createVolume("kubelet-twice");
+        Path target = node.node().newVolumeDir("kubernetes.io~glusterfs/data");
+        assertExit(0, kubeletMounter(setup, "mount", "-t", "glusterfs", volume.source(), target.toString()));
+
+        CommandResult again = kubeletMounter(setup, "mount", "-t", "glusterfs", volume.source(), target.toString());
+
+        assertExit(32, again);
+        assertEquals("kubelet-mounter: " + target + " is already mounted\n", again.stderr());
+        assertEquals(1, node.host().mountinfo().entries().stream()
+                .filter(e -> e.mountPoint().equals(target.toString())).count(), "one mount on the target");
+        ServedMount.check(node, target, "glusterfs", volume.brick());
+    }
+
     @Test
     void aMissingMountContainerIsExit32AndMountsNothing() throws IOException {
         assertFalse(Files.exists(Path.of("/proc/999999")), "pid 999999 must not exist for this test");
