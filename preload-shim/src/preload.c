@@ -15,6 +15,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
@@ -200,15 +201,38 @@ EXPORT int mount(const char *source, const char *target, const char *fstype,
     return rc;
 }
 
+/* util-linux umount may run chdir(parent); umount2("name"), and so may anyone: a relative
+ * target is taken against the working directory, as the kernel takes it, else a forwarded
+ * mount would vanish from the container alone and stay on the host. Lexical only: mounterd
+ * resolves the result without following symlinks, and refuses "..". NULL if the working
+ * directory cannot be told (removed, or the path too long). */
+static const char *absolute_target(const char *target, char *buf, size_t size)
+{
+    if (target == NULL || target[0] == '/')
+        return target;
+    if (getcwd(buf, size) == NULL || buf[0] != '/')
+        return NULL;
+    size_t n = strlen(buf);
+    int written = snprintf(buf + n, size - n, "%s%s", n > 1 ? "/" : "", target);
+    return written >= 0 && (size_t)written < size - n ? buf : NULL;
+}
+
 static int hook_umount2(const char *target, int flags)
 {
     int saved = errno;
-    if (in_hook || !shim_forwards_umount(prepare(), target))
+    if (in_hook)
+        return call_real_umount2(target, flags);
+    char buf[PATH_MAX];
+    const char *absolute = absolute_target(target, buf, sizeof buf);
+    if (absolute == NULL)
+        return refuse("umount", target, EHOSTDOWN,
+                      "a relative target, and the working directory cannot be told: not unmounted");
+    if (!shim_forwards_umount(prepare(), absolute))
         return call_real_umount2(target, flags);
     if (unprivileged())
         return -1;
     struct mounter_request rq = {
-        .op = MOUNTER_OP_UMOUNT, .id = (uint32_t)gettid(), .target = target,
+        .op = MOUNTER_OP_UMOUNT, .id = (uint32_t)gettid(), .target = absolute,
         .umount_flags = (uint32_t)flags, .fd = -1,
     };
     in_hook = 1;
