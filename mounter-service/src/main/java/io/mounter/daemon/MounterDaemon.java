@@ -7,6 +7,7 @@ import io.mounter.door.SocketServer;
 import io.mounter.door.StatusEndpoint;
 import io.mounter.executor.PinnedExecutor;
 import io.mounter.linux.Abi;
+import io.mounter.linux.PrivateDirectory;
 import io.mounter.linux.SeqpacketSocket;
 import io.mounter.linux.SyscallException;
 import io.mounter.observability.Health;
@@ -122,6 +123,12 @@ public final class MounterDaemon implements Callable<Integer> {
         MounterMetrics metrics = new MounterMetrics(table::size, table::countByState, health);
         health.addCheck("mounts", () -> notServing(table.countByState()));
         Files.createDirectories(stateDir);
+        String unsafeState = PrivateDirectory.problem(stateDir);
+        if (unsafeState != null) {
+            return refuse("refusing to start: the state directory " + stateDir + " " + unsafeState
+                    + ": whoever can write it can put commands there that mounterd would run as root."
+                    + " Make it mounterd's, 0755 or narrower (chmod go-w " + stateDir + ")");
+        }
         try (OpenedAtStart opened = new OpenedAtStart()) {
             StatusEndpoint.Starting httpStart = opened.add(StatusEndpoint.startInBackground(httpListen, metrics, health));
             PinnedExecutor executor;

@@ -1,6 +1,7 @@
 package io.mounter.door;
 
 import io.mounter.linux.Errno;
+import io.mounter.linux.PrivateDirectory;
 import io.mounter.linux.SeqpacketSocket;
 import io.mounter.linux.SyscallException;
 import io.mounter.linux.Syscalls;
@@ -21,7 +22,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class SocketFile {
     private static final Logger log = LoggerFactory.getLogger(SocketFile.class);
-    private static final int GROUP_OR_OTHER_WRITE = 0022;
     private static final int PERMISSION_BITS = 07777;
 
     private SocketFile() {
@@ -69,17 +69,11 @@ public final class SocketFile {
      * group or others (sticky or not), or owned by another user, who could chmod it.
      */
     static void checkDirectory(Path directory) throws IOException {
-        int mode = mode(directory);
-        int uid = (Integer) Files.getAttribute(directory, "unix:uid", LinkOption.NOFOLLOW_LINKS);
-        int self = Syscalls.geteuid();
-        if ((mode & GROUP_OR_OTHER_WRITE) != 0) {
-            throw new UnsafeSocketException("the socket directory " + directory + " is writable by group or others"
-                    + " (mode " + octal(mode) + "): whoever can write it can replace mounterd's socket with their own."
-                    + " Make it 0755 or narrower (chmod go-w " + directory + ")");
-        }
-        if (uid != self) {
-            throw new UnsafeSocketException("the socket directory " + directory + " belongs to uid " + uid
-                    + ", not to mounterd's uid " + self + ": its owner could open it to others");
+        String problem = PrivateDirectory.problem(directory);
+        if (problem != null) {
+            throw new UnsafeSocketException("the socket directory " + directory + " " + problem
+                    + ": whoever can write it can replace mounterd's socket with their own."
+                    + " Make it mounterd's, 0755 or narrower (chmod go-w " + directory + ")");
         }
     }
 

@@ -2,6 +2,7 @@ package io.mounter.table;
 
 import com.fasterxml.jackson.jr.ob.JSON;
 import io.mounter.linux.DeviceNumber;
+import io.mounter.linux.PrivateDirectory;
 import io.mounter.policy.MountSource;
 import io.mounter.protocol.MountEntry;
 import java.io.IOException;
@@ -15,8 +16,6 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileAttribute;
-import java.nio.file.attribute.PosixFileAttributes;
-import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -79,19 +78,14 @@ class StateStore {
     }
 
     /**
-     * Whether the directory belongs to root and no one else may write it: only then may
+     * Whether the directory is mounterd's (root's) alone ({@link PrivateDirectory}): only then may
      * saved commands be run again (as root). Otherwise whoever can write the directory could
      * put a file of their own there.
      */
     boolean isPrivate() {
         try {
-            PosixFileAttributes attributes = Files.readAttributes(directory, PosixFileAttributes.class,
-                    LinkOption.NOFOLLOW_LINKS);
-            Set<PosixFilePermission> permissions = attributes.permissions();
-            return attributes.owner().getName().equals("root") && attributes.isDirectory()
-                    && !permissions.contains(PosixFilePermission.GROUP_WRITE)
-                    && !permissions.contains(PosixFilePermission.OTHERS_WRITE);
-        } catch (IOException | UnsupportedOperationException e) {
+            return PrivateDirectory.problem(directory) == null;
+        } catch (IOException | RuntimeException e) {
             return false;
         }
     }
@@ -111,10 +105,20 @@ class StateStore {
         } catch (java.nio.charset.CharacterCodingException e) {
             throw new CorruptStateException("not UTF-8 text", e);
         }
+        // Threat: the file holds commands with credentials, and these reasons reach /healthz
+        // and the log: they name what is wrong, never what the file holds (a JSON parser's
+        // message quotes the text it met).
+        Map<String, Object> root;
         try {
-            return decode(json.mapFrom(text));
+            root = json.mapFrom(text);
         } catch (IOException | RuntimeException e) {
-            throw new CorruptStateException(e.getMessage(), e);
+            throw new CorruptStateException("not a JSON object", e);
+        }
+        try {
+            return decode(root);
+        } catch (RuntimeException e) {
+            throw new CorruptStateException(e instanceof IllegalArgumentException ? e.getMessage()
+                    : "not a state file mounterd wrote", e);
         }
     }
 
@@ -138,9 +142,13 @@ class StateStore {
     void save(State state) throws IOException {
         byte[] bytes = json.asBytes(encode(state));
         Path temporary = directory.resolve(TEMPORARY);
+        // Threat: a symlink put at the temporary name would have the write follow it and
+        // overwrite the file it names. A leftover is removed (the link itself, never its
+        // target) and the file made afresh, O_EXCL|O_NOFOLLOW.
+        Files.deleteIfExists(temporary);
         try {
             try (FileChannel out = FileChannel.open(temporary, Set.of(StandardOpenOption.WRITE,
-                    StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING), OWNER_ONLY)) {
+                    StandardOpenOption.CREATE_NEW, LinkOption.NOFOLLOW_LINKS), OWNER_ONLY)) {
                 ByteBuffer buffer = ByteBuffer.wrap(bytes);
                 while (buffer.hasRemaining()) {
                     out.write(buffer);
@@ -187,7 +195,7 @@ class StateStore {
 
     private static State decode(Map<String, Object> root) {
         if (!Integer.valueOf(VERSION).equals(root.get("version"))) {
-            throw new IllegalArgumentException("unknown state version " + root.get("version"));
+            throw new IllegalArgumentException("an unknown state version");
         }
         long starts = number(root, "starts");
         if (!(root.get("mounts") instanceof List<?> list)) {
@@ -196,7 +204,7 @@ class StateStore {
         List<MountRecord> mounts = new ArrayList<>();
         for (Object item : list) {
             if (!(item instanceof Map<?, ?> mount)) {
-                throw new IllegalArgumentException("a mount that is not an object: " + item);
+                throw new IllegalArgumentException("a mount that is not an object");
             }
             MountEntry entry = new MountEntry(optionalText(mount, "source"), text(mount, "target"),
                     text(mount, "fstype"), (int) number(mount, "requesterPid"), number(mount, "createdAt"), 0);
@@ -217,7 +225,7 @@ class StateStore {
         map.forEach((target, argv) -> {
             if (!(target instanceof String name) || !(argv instanceof List<?> words) || words.isEmpty()
                     || !words.stream().allMatch(String.class::isInstance)) {
-                throw new IllegalArgumentException("a command that is not a list of text: " + target);
+                throw new IllegalArgumentException("a command that is not a list of text");
             }
             commands.put(name, words.stream().map(String.class::cast).toList());
         });
@@ -227,14 +235,14 @@ class StateStore {
     private static DeviceNumber parseDevice(String text) {
         String[] parts = text.split(":");
         if (parts.length != 2) {
-            throw new IllegalArgumentException("not a device major:minor: " + text);
+            throw new IllegalArgumentException("a device that is not major:minor");
         }
         return new DeviceNumber(Integer.parseInt(parts[0]), Integer.parseInt(parts[1]));
     }
 
     private static long number(Map<?, ?> map, String key) {
         if (!(map.get(key) instanceof Number number)) {
-            throw new IllegalArgumentException(key + " is not a number: " + map.get(key));
+            throw new IllegalArgumentException(key + " is not a number");
         }
         return number.longValue();
     }
@@ -250,7 +258,7 @@ class StateStore {
     private static String optionalText(Map<?, ?> map, String key) {
         Object value = map.get(key);
         if (value != null && !(value instanceof String)) {
-            throw new IllegalArgumentException(key + " is not text: " + value);
+            throw new IllegalArgumentException(key + " is not text");
         }
         return (String) value;
     }

@@ -9,6 +9,7 @@ import io.mounter.linux.DeviceNumber;
 import io.mounter.protocol.MountEntry;
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
@@ -107,10 +108,45 @@ class StateStoreTest {
         StateStore store = new StateStore(dir);
         StateStore.State old = new StateStore.State(3, List.of(SSHFS));
         store.save(old);
-        // a directory where the temporary file would go makes the write fail
-        Files.createDirectory(dir.resolve(StateStore.FILE + ".tmp"));
+        // a directory that is not empty where the temporary file would go makes the save fail
+        Files.createFile(Files.createDirectory(dir.resolve(StateStore.FILE + ".tmp")).resolve("in-the-way"));
         assertThrows(IOException.class, () -> store.save(new StateStore.State(4, List.of())));
         assertEquals(old, store.load());
+    }
+
+    /** Threat: a symlink at the temporary name would have the save overwrite the file it names. */
+    @Test
+    void aSymlinkAtTheTemporaryNameIsNotFollowed() throws IOException {
+        StateStore store = new StateStore(dir);
+        Path victim = Files.writeString(Files.createTempFile("state-store-victim-", ".txt"), "untouched");
+        try {
+            Files.createSymbolicLink(dir.resolve(StateStore.FILE + ".tmp"), victim);
+
+            store.save(new StateStore.State(5, List.of(SSHFS)));
+
+            assertEquals("untouched", Files.readString(victim));
+            assertEquals(new StateStore.State(5, List.of(SSHFS)), store.load());
+            assertFalse(Files.exists(dir.resolve(StateStore.FILE + ".tmp"), LinkOption.NOFOLLOW_LINKS));
+        } finally {
+            Files.delete(victim);
+        }
+    }
+
+    /** The reasons reach /healthz and the log: they never quote the file, which may hold credentials. */
+    @Test
+    void whyAFileIsRefusedNeverQuotesIt() throws IOException {
+        StateStore store = new StateStore(dir);
+        for (String bad : List.of("TOPSECRET", "{\"TOPSECRET\": ", "{\"version\": \"TOPSECRET\"}",
+                "{\"version\": 1, \"starts\": 1, \"mounts\": [\"TOPSECRET\"]}",
+                "{\"version\": 1, \"starts\": \"TOPSECRET\", \"mounts\": []}",
+                "{\"version\": 1, \"starts\": 1, \"mounts\": [], \"commands\": {\"/t\": \"TOPSECRET\"}}",
+                "{\"version\": 1, \"starts\": 1, \"mounts\": [{\"target\": \"/t\", \"fstype\": \"fuse\","
+                        + " \"requesterPid\": 1, \"createdAt\": 1, \"device\": \"TOPSECRET\"}]}")) {
+            Files.writeString(store.file(), bad);
+            StateStore.CorruptStateException refused = assertThrows(StateStore.CorruptStateException.class,
+                    store::load, bad);
+            assertFalse(refused.getMessage().contains("TOPSECRET"), refused.getMessage());
+        }
     }
 
     @Test
