@@ -20,10 +20,33 @@ final class MountListing {
         String format = "%-40s %-16s %-30s %8s %8s  %-24s  %s%n";
         out.append(String.format(format, "TARGET", "FSTYPE", "SOURCE", "PID", "DAEMON", "CREATED", "STATE"));
         for (MountEntry e : entries) {
-            out.append(String.format(format, e.target(), e.fstype(), e.source(), e.requesterPid(),
-                    e.daemonPid() == 0 ? "-" : Integer.toString(e.daemonPid()), Instant.ofEpochMilli(e.createdAtMillis()),
-                    e.stateReason().isEmpty() ? e.state().label() : e.state().label() + ": " + e.stateReason()));
+            out.append(String.format(format, printable(e.target()), printable(e.fstype()), printable(e.source()),
+                    e.requesterPid(), e.daemonPid() == 0 ? "-" : Integer.toString(e.daemonPid()),
+                    Instant.ofEpochMilli(e.createdAtMillis()),
+                    printable(e.stateReason().isEmpty() ? e.state().label() : e.state().label() + ": " + e.stateReason())));
         }
+        return out.toString();
+    }
+
+    /**
+     * Threat: a path or source is whatever a caller gave; a newline in it would forge a row of
+     * the table (a terminal escape, worse). Backslash and control characters are written as
+     * {@code \\} and {@code \xNN}.
+     */
+    static String printable(String text) {
+        if (text == null) {
+            return "-";
+        }
+        StringBuilder out = new StringBuilder(text.length());
+        text.codePoints().forEach(c -> {
+            if (c == '\\') {
+                out.append("\\\\");
+            } else if (c < 0x20 || c == 0x7f || (c >= 0x80 && c < 0xa0)) {
+                out.append(String.format("\\x%02x", c));
+            } else {
+                out.appendCodePoint(c);
+            }
+        });
         return out.toString();
     }
 

@@ -9,8 +9,11 @@ import ch.qos.logback.classic.spi.Configurator;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.classic.util.ContextInitializer;
 import ch.qos.logback.core.ConsoleAppender;
+import ch.qos.logback.core.CoreConstants;
 import ch.qos.logback.core.encoder.Encoder;
 import ch.qos.logback.core.spi.ContextAwareBase;
+import java.util.HashMap;
+import java.util.Map;
 
 /**
  * logback's configuration, made in code (found by logback through
@@ -22,9 +25,8 @@ import ch.qos.logback.core.spi.ContextAwareBase;
  */
 public final class LogSetup extends ContextAwareBase implements Configurator {
     public static final String LEVEL_ENVIRONMENT = "MOUNTER_LOG_LEVEL";
-    /** The text format: key/value pairs follow the message as key="value", line breaks become spaces. */
-    static final String TEXT_PATTERN = "%d{yyyy-MM-dd'T'HH:mm:ss.SSSX} %-5level %logger{0} "
-            + "%msg%replace(%replace( %kvp){'[\\r\\n]', ' '}){'^ $', ''}%n";
+    /** The text format: key/value pairs follow the message as key="value", escaped ({@link QuotedKeyValues}). */
+    static final String TEXT_PATTERN = "%d{yyyy-MM-dd'T'HH:mm:ss.SSSX} %-5level %logger{0} %msg%quotedKvp%n";
     static final String APPENDER = "STDERR";
 
     @Override
@@ -63,6 +65,14 @@ public final class LogSetup extends ContextAwareBase implements Configurator {
             jsonEncoder.setWithFormattedMessage(true);
             encoder = jsonEncoder;
         } else {
+            // as a <conversionRule> in logback.xml would: the registry the pattern parser reads
+            @SuppressWarnings("unchecked")
+            Map<String, String> rules = (Map<String, String>) context.getObject(CoreConstants.PATTERN_RULE_REGISTRY);
+            if (rules == null) {
+                rules = new HashMap<>();
+                context.putObject(CoreConstants.PATTERN_RULE_REGISTRY, rules);
+            }
+            rules.put("quotedKvp", QuotedKeyValues.class.getName());
             PatternLayoutEncoder patternEncoder = new PatternLayoutEncoder();
             patternEncoder.setPattern(TEXT_PATTERN);
             encoder = patternEncoder;

@@ -15,6 +15,10 @@ public record MountEntry(String source, String target, String fstype, int reques
         this(source, target, fstype, requesterPid, createdAtMillis, daemonPid, MountState.SERVING, "");
     }
 
+    public MountEntry withSource(String newSource) {
+        return new MountEntry(newSource, target, fstype, requesterPid, createdAtMillis, daemonPid, state, stateReason);
+    }
+
     public MountEntry withDaemonPid(int pid) {
         return new MountEntry(source, target, fstype, requesterPid, createdAtMillis, pid, state, stateReason);
     }

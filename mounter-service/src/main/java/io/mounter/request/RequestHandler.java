@@ -15,6 +15,7 @@ import io.mounter.policy.AttachedDescriptor;
 import io.mounter.policy.AuthorizedMount;
 import io.mounter.policy.ContainedPath;
 import io.mounter.policy.MountPolicy;
+import io.mounter.policy.MountSource;
 import io.mounter.policy.Refusal;
 import io.mounter.protocol.MalformedMessageException;
 import io.mounter.protocol.MessageCodec;
@@ -235,13 +236,17 @@ public final class RequestHandler {
         return removed;
     }
 
-    /** The table with each FUSE mount's daemon looked up now (daemons fork after mounting). */
+    /**
+     * The table with each FUSE mount's daemon looked up now (daemons fork after mounting),
+     * and each source's password masked: LIST is read by operators and their tools.
+     */
     private List<MountEntry> listing() {
         List<MountRecord> records = table.withStates();
         Map<Integer, Integer> daemonsByConnection = records.stream().anyMatch(r -> r.fuseConnection() >= 0)
                 ? daemons.byConnection() : Map.of();
         return records.stream()
-                .map(r -> r.entry().withDaemonPid(daemonsByConnection.getOrDefault(r.fuseConnection(), 0)))
+                .map(r -> r.entry().withDaemonPid(daemonsByConnection.getOrDefault(r.fuseConnection(), 0))
+                        .withSource(r.entry().source() == null ? null : MountSource.mask(r.entry().source())))
                 .toList();
     }
 

@@ -3,6 +3,7 @@ package io.mounter.observability;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
@@ -11,7 +12,10 @@ import ch.qos.logback.classic.encoder.JsonEncoder;
 import ch.qos.logback.classic.encoder.PatternLayoutEncoder;
 import ch.qos.logback.classic.spi.Configurator.ExecutionStatus;
 import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.classic.spi.LoggingEvent;
 import ch.qos.logback.core.ConsoleAppender;
+import java.nio.charset.StandardCharsets;
+import org.slf4j.event.KeyValuePair;
 import org.junit.jupiter.api.Test;
 
 class LogSetupTest {
@@ -42,6 +46,23 @@ class LogSetupTest {
                 ((ConsoleAppender<ILoggingEvent>) root.getAppender(LogSetup.APPENDER)).getEncoder());
         assertEquals(Level.INFO, root.getLevel());
         assertEquals(Level.INFO, installed(null, null).getLevel());
+    }
+
+    /** Threat: a caller's target with a quote or a line break must not forge a pair or a line. */
+    @Test
+    void theTextFormatEscapesQuotesBackslashesAndLineBreaksInValues() {
+        Logger root = installed("text", "info");
+        PatternLayoutEncoder encoder = (PatternLayoutEncoder) ((ConsoleAppender<ILoggingEvent>) root
+                .getAppender(LogSetup.APPENDER)).getEncoder();
+        LoggingEvent event = new LoggingEvent("test", root, Level.INFO, "request", null, null);
+        event.addKeyValuePair(new KeyValuePair("op", "MOUNT"));
+        event.addKeyValuePair(new KeyValuePair("target", "/p/x\" result=\"ok\"\n2026 INFO forged \\"));
+
+        String line = new String(encoder.encode(event), StandardCharsets.UTF_8);
+
+        assertTrue(line.endsWith(" request op=\"MOUNT\" target=\"/p/x\\\" result=\\\"ok\\\"\\x0a2026 INFO forged"
+                + " \\\\\"" + System.lineSeparator()), line);
+        assertEquals(1, line.lines().count(), line);
     }
 
     private static Logger installed(String format, String level) {

@@ -382,6 +382,16 @@ class RequestHandlerTest {
     }
 
     @Test
+    void listMasksTheSourcesPassword() {
+        table.add(new MountRecord(new MountEntry("//bob:pa@ss:word@srv/share", TARGET, "fuse.sshfs", 7, 8, 0), null));
+
+        Reply reply = handle(new Request.List(11, 0), ROOT);
+
+        assertEquals("//bob:<masked>@srv/share", reply.entries().get(0).source());
+        assertEquals("//bob:pa@ss:word@srv/share", table.snapshot().get(0).entry().source(), "the table keeps it");
+    }
+
+    @Test
     void aListWithADescriptorIsRefused() {
         assertRefusal(handle(new Request.List(11, 0), ROOT, devNull()), EINVAL, 11);
     }
