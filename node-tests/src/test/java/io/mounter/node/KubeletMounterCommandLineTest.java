@@ -155,7 +155,7 @@ class KubeletMounterCommandLineTest {
                 bracketed("ps", "--pod", "pod-1", "--name", "^mounter$", "--state", "running", "-q"),
                 // the real mount gets the secret unmasked
                 bracketed("exec", "-s", "--timeout=120", "ctr-1", "mount", "-t", "glusterfs",
-                        "-o", "password=" + SECRET + ",log-level=WARNING", SOURCE, TARGET)), calls());
+                        "-o", "password=" + SECRET + ",log-level=WARNING", "--", SOURCE, TARGET)), calls());
         String line = log();
         assertTrue(line.contains("op=mount fstype=glusterfs route=container runtime=crictl "
                 + "selector=name=glusterfs-mounter container=mounter id=ctr-1 status=0"), line);
@@ -255,7 +255,7 @@ class KubeletMounterCommandLineTest {
         CommandResult result = run("mount", "-t", "glusterfs", "-o", options, source, TARGET);
 
         assertExit(32, result);
-        assertTrue(calls().get(2).contains("[" + options + "][" + source + "]"), "the real command is unmasked: " + calls());
+        assertTrue(calls().get(2).contains("[" + options + "][--][" + source + "]"), "the real command is unmasked: " + calls());
         assertTrue(log().contains("args: -t glusterfs -o 'user=bob,password=<masked>,log-level=WARNING' "
                 + "//bob:<masked>@srv/share " + TARGET + "\n"), log());
         assertTrue(result.stderr().contains("cannot mount //bob:<masked>@srv/share read-only"), result.stderr());
@@ -314,6 +314,27 @@ class KubeletMounterCommandLineTest {
         assertExit(32, run("mount", "-t", "glusterfs", SOURCE, spaced));
     }
 
+    /** mount(8) in the container gets SOURCE and TARGET after "--": a source such as "--bind" is no flag. */
+    @Test
+    void sourceAndTargetFollowADoubleDash() throws IOException {
+        configure("--mount-container=glusterfs:name=glusterfs-mounter:mounter", "--runtime=crictl");
+        crictlWithPodAndContainer("lands");
+
+        assertExit(0, run("mount", "-t", "glusterfs", "-o", "ro", "--bind", TARGET));
+        Files.writeString(mountinfo, "");
+        assertExit(0, run("mount", "-t", "glusterfs", TARGET));
+        Files.writeString(mountinfo, "");
+        assertExit(0, run("mount", "-t", "glusterfs", "-o", "ro", TARGET));
+
+        List<String> mounts = calls().stream().filter(call -> call.startsWith("[exec]")).toList();
+        assertEquals(List.of(
+                bracketed("exec", "-s", "--timeout=120", "ctr-1", "mount", "-t", "glusterfs", "-o", "ro", "--",
+                        "--bind", TARGET),
+                bracketed("exec", "-s", "--timeout=120", "ctr-1", "mount", "-t", "glusterfs", "--", TARGET),
+                bracketed("exec", "-s", "--timeout=120", "ctr-1", "mount", "-t", "glusterfs", "-o", "ro", "--",
+                        TARGET)), mounts);
+    }
+
     /** The checks the image's guard around mount.glusterfs runs, under its own name. */
     @Test
     void theHelperGuardsChecksNameTheHelper() throws IOException {
@@ -349,7 +370,7 @@ class KubeletMounterCommandLineTest {
                 bracketed("inspect", "--format", K8S_POD_UID_FORMAT, "sandbox-1"),
                 bracketed("ps", "-q", "--filter", "label=io.kubernetes.pod.uid=uid-9",
                         "--filter", "label=io.kubernetes.container.name=mounter"),
-                bracketed("exec", "ctr-9", "mount", "-t", "glusterfs", "-o", "password=" + SECRET, SOURCE, TARGET)),
+                bracketed("exec", "ctr-9", "mount", "-t", "glusterfs", "-o", "password=" + SECRET, "--", SOURCE, TARGET)),
                 calls());
         assertNoSecretLeft(result);
     }
@@ -365,7 +386,7 @@ class KubeletMounterCommandLineTest {
                 """);
 
         assertExit(0, run("mount", "-t", "glusterfs", SOURCE, TARGET));
-        assertEquals(bracketed("exec", "mine", "mount", "-t", "glusterfs", SOURCE, TARGET), calls().get(3));
+        assertEquals(bracketed("exec", "mine", "mount", "-t", "glusterfs", "--", SOURCE, TARGET), calls().get(3));
     }
 
     @Test
@@ -410,7 +431,7 @@ class KubeletMounterCommandLineTest {
 
         assertExit(0, mountGlusterfs("log-level=WARNING"));
         assertEquals(bracketed("--namespace", "k8s.io", "exec", "ctr-9", "mount", "-t", "glusterfs",
-                "-o", "log-level=WARNING", SOURCE, TARGET), calls().get(3));
+                "-o", "log-level=WARNING", "--", SOURCE, TARGET), calls().get(3));
     }
 
     // --- runtime detection ------------------------------------------------------------
