@@ -26,9 +26,12 @@ public final class SocketServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(SocketServer.class);
     /**
      * A client that says nothing for this long loses its connection and its worker; the
-     * same bound holds for sending a reply to a client that does not read it.
+     * same bound holds for sending a reply to a client that does not read it. Every client
+     * sends its request as soon as it has connected (the shim and the stand-ins make one
+     * connection per request). Threat: a user may stop (SIGSTOP) a setuid stand-in right after
+     * it connected, and each such stand-in holds a worker this long.
      */
-    private static final Duration IDLE_TIMEOUT = Duration.ofSeconds(10);
+    static final Duration IDLE_TIMEOUT = Duration.ofSeconds(2);
 
     private final SeqpacketSocket listener;
     private final RequestHandler handler;
