@@ -28,11 +28,15 @@ public sealed interface HostCommand<R> {
         }
     }
 
-    /** Unmounts the mount on the target, resolved like a mount target; the name is never followed. */
-    record Unmount(ContainedPath target, int flags) implements HostCommand<Void> {
+    /**
+     * Unmounts the mount on the target, resolved like a mount target; the name is never
+     * followed. Only if the mount there is {@code made}, the filesystem mounterd made (null:
+     * its device is not known); else EPERM and nothing is unmounted.
+     */
+    record Unmount(ContainedPath target, int flags, DeviceNumber made) implements HostCommand<Void> {
         @Override
         public Void runOn(HostOperations host) {
-            host.unmount(target, flags);
+            host.unmount(target, flags, made);
             return null;
         }
     }

@@ -48,7 +48,8 @@ final class HostOperations {
         ContainedPath missingBelow = new ContainedPath("/", missing.substring(1) + "/x");
         for (Runnable step : new Runnable[] {
             () -> new HostCommand.Mount(new AuthorizedMount("none", missingBelow, "tmpfs", 0, null)).runOn(this),
-            () -> new HostCommand.Unmount(missingName, 0).runOn(this), // "/" exists: fchdir, then ENOENT
+            () -> new HostCommand.Unmount(missingName, 0, null).runOn(this), // "/" exists: fchdir, then ENOENT
+            () -> new HostCommand.Unmount(missingName, 0, new DeviceNumber(0, 0)).runOn(this),
             () -> new HostCommand.DetachIf(missingBelow, new DeviceNumber(0, 0)).runOn(this),
             () -> Syscalls.mount("none", missing, "tmpfs", 0, null),
             () -> Syscalls.umount2(missing, MountFlags.UMOUNT_NOFOLLOW),
@@ -71,25 +72,59 @@ final class HostOperations {
 
     DeviceNumber mount(AuthorizedMount mount) {
         NamespacePinning.requirePinned("mount");
-        int targetFd = openBeneath(mount.target(), false);
+        ContainedPath target = mount.target();
+        // the parent held too: the new mount's device is read through it, whatever a
+        // directory above is renamed to meanwhile (a symlink race swaps one)
+        int parentFd = openBeneath(target, true);
         try {
-            // mount(8)'s rule, which kubelet's mount library relies on: a second mount onto
-            // a target that holds one is refused, never stacked over it
-            if (Syscalls.isMountRoot(targetFd)) {
-                throw new Refusal(Errno.EBUSY, mount.target().full() + " is already a mount point");
+            int targetFd = openIn(parentFd, target);
+            try {
+                // mount(8)'s rule, which kubelet's mount library relies on: a second mount
+                // onto a target that holds one is refused, never stacked over it
+                if (Syscalls.isMountRoot(targetFd)) {
+                    throw new Refusal(Errno.EBUSY, target.full() + " is already a mount point");
+                }
+                Syscalls.mount(mount.source(), "/proc/thread-self/fd/" + targetFd, mount.fstype(), mount.flags(),
+                        mount.data());
+            } finally {
+                Syscalls.close(targetFd);
             }
-            Syscalls.mount(mount.source(), "/proc/thread-self/fd/" + targetFd, mount.fstype(), mount.flags(),
-                    mount.data());
+            return deviceOfMountedRoot(parentFd, target);
         } finally {
-            Syscalls.close(targetFd);
+            Syscalls.close(parentFd);
         }
-        return deviceOfMountedRoot(mount.target());
     }
 
-    /** Reopens the target, now the new mount's root, for its device; null if that fails. */
+    /** The target's last component, opened O_PATH from its held parent, never followed. */
+    private static int openIn(int parentFd, ContainedPath target) {
+        try {
+            return Syscalls.openat2(parentFd, target.name(), O_PATH | O_CLOEXEC, NO_LINKS | RESOLVE_BENEATH);
+        } catch (SyscallException e) {
+            if (e.errno() == Errno.ELOOP || e.errno() == Errno.EXDEV) {
+                throw new Refusal(Errno.EPERM, "target path " + target.full() + " contains a symlink or leaves its prefix");
+            }
+            throw e;
+        }
+    }
+
+    /** As below, from the parent resolved again. */
     private static DeviceNumber deviceOfMountedRoot(ContainedPath target) {
         try {
-            int rootFd = openBeneath(target, false);
+            int parentFd = openBeneath(target, true);
+            try {
+                return deviceOfMountedRoot(parentFd, target);
+            } finally {
+                Syscalls.close(parentFd);
+            }
+        } catch (Refusal | SyscallException e) {
+            return null;
+        }
+    }
+
+    /** Opens the target again from its parent, now the new mount's root, for its device; null if that fails. */
+    private static DeviceNumber deviceOfMountedRoot(int parentFd, ContainedPath target) {
+        try {
+            int rootFd = openIn(parentFd, target);
             try {
                 return Syscalls.deviceOf(rootFd);
             } finally {
@@ -100,8 +135,11 @@ final class HostOperations {
         }
     }
 
-    void unmount(ContainedPath target, int flags) {
+    void unmount(ContainedPath target, int flags, DeviceNumber made) {
         NamespacePinning.requirePinned("unmount");
+        if (made != null) {
+            requireMade(target, made);
+        }
         // Unmount by name relative to the held parent: an O_PATH fd on the mount itself
         // would pin it and make umount2 fail with EBUSY.
         int parentFd = openBeneath(target, true);
@@ -111,6 +149,22 @@ final class HostOperations {
         } finally {
             Syscalls.chdir("/");
             Syscalls.close(parentFd);
+        }
+    }
+
+    /**
+     * Threat: a path under the prefixes may hold a mount mounterd never made (another pod's
+     * emptyDir, the host's own), or one put over its own. Only the filesystem mounterd made,
+     * as the topmost mount on the target, is unmounted.
+     */
+    private static void requireMade(ContainedPath target, DeviceNumber made) {
+        int fd = openBeneath(target, false);
+        try {
+            if (!Syscalls.isMountRoot(fd) || !made.equals(Syscalls.deviceOf(fd))) {
+                throw new Refusal(Errno.EPERM, "the mount on " + target.full() + " is not the one mounterd made");
+            }
+        } finally {
+            Syscalls.close(fd);
         }
     }
 

@@ -230,7 +230,7 @@ public final class DaemonRespawn implements Respawner, AutoCloseable {
             return;
         }
         try {
-            executor.execute(new HostCommand.Unmount(staging, MountFlags.MNT_DETACH));
+            executor.execute(new HostCommand.Unmount(staging, MountFlags.MNT_DETACH, fresh.device()));
         } catch (RuntimeException e) {
             log.atWarn().setMessage("staging mount left").addKeyValue("op", "RESPAWN")
                     .addKeyValue("path", staging.full()).addKeyValue("error", e.getMessage()).log();

@@ -185,15 +185,17 @@ public final class RequestHandler {
         ContainedPath target = policy.authorizeUnmount(request);
         // claimed first: the watcher must not report this unmount as one made on the host
         MountRecord record = table.claimNewest(target.full());
+        if (record == null) {
+            throw new Refusal(Errno.EPERM, "mounterd made no mount on " + target.full()
+                    + ": it unmounts only its own");
+        }
         try {
-            executor.execute(new HostCommand.Unmount(target, request.flags()));
+            executor.execute(new HostCommand.Unmount(target, request.flags(), record.device()));
         } catch (RuntimeException e) {
             table.release(record);
             throw e;
         }
-        if (record != null) {
-            table.remove(record);
-        }
+        table.remove(record);
         return Reply.ok(request);
     }
 
@@ -225,7 +227,7 @@ public final class RequestHandler {
         for (MountRecord record : table.newestFirst(r -> r.entry().target().equals(target.full())
                 && r.entry().createdAtMillis() >= since)) {
             try {
-                executor.execute(new HostCommand.Unmount(target, MountFlags.MNT_DETACH));
+                executor.execute(new HostCommand.Unmount(target, MountFlags.MNT_DETACH, record.device()));
             } catch (SyscallException | Refusal e) {
                 log.atWarn().setMessage("cleanup failed").addKeyValue("op", "UMOUNT")
                         .addKeyValue("target", target.full()).addKeyValue("error", e.getMessage()).log();

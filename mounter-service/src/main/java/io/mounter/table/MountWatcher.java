@@ -259,14 +259,19 @@ final class MountWatcher implements AutoCloseable {
         }
     }
 
-    /** The records no line of {@code mounts} shows (by target and device, when the device is known). */
+    /**
+     * The records no line of {@code mounts} shows: by device when it is known, wherever it is
+     * mounted (a directory above the target renamed, as a symlink race does, moves the mount
+     * point with it: the mount is still there, and still mounterd's to unmount); else by
+     * target, fstype and source.
+     */
     static List<MountRecord> missing(List<MountRecord> records, List<MountInfo.Entry> mounts) {
         List<MountRecord> missing = new ArrayList<>();
         for (MountRecord record : records) {
             boolean shown = false;
             for (MountInfo.Entry mount : mounts) {
-                if (record.device() != null ? record.entry().target().equals(mount.mountPoint())
-                        && record.device().equals(mount.device()) : TableRebuild.isSameMount(record, mount)) {
+                if (record.device() != null ? record.device().equals(mount.device())
+                        : TableRebuild.isSameMount(record, mount)) {
                     shown = true;
                     break;
                 }

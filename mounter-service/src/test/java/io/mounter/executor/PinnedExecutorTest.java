@@ -76,7 +76,7 @@ class PinnedExecutorTest {
                 new HostCommand.Mount(new AuthorizedMount("none", MISSING, "tmpfs", 0, null))));
         assertEquals(Errno.ENOENT, missing.errno());
         assertEquals("openat2", missing.op());
-        assertThrows(SyscallException.class, () -> executor.execute(new HostCommand.Unmount(MISSING, 0)));
+        assertThrows(SyscallException.class, () -> executor.execute(new HostCommand.Unmount(MISSING, 0, null)));
         Syscalls.close(executor.execute(new HostCommand.OpenMountInfo()));
     }
 

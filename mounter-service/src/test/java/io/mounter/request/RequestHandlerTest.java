@@ -353,6 +353,19 @@ class RequestHandlerTest {
         assertEquals(List.of("first", "other"), sources());
     }
 
+    /** Threat: the prefixes hold mounts mounterd never made (another pod's emptyDir, the host's own). */
+    @Test
+    void anUnmountOfATargetMounterdMadeNothingOnIsRefused() {
+        mountThree();
+
+        Reply reply = handle(new Request.Umount(9, POD + "/r/volumes/foreign", 0), ROOT);
+
+        assertRefusal(reply, EPERM, 9);
+        assertTrue(reply.message().contains("it unmounts only its own"), reply.message());
+        assertEquals(List.of(), mounter.unmounts);
+        assertEquals(3, table.size());
+    }
+
     @Test
     void aFailedUnmountKeepsTheRecord() {
         mountThree();

@@ -179,6 +179,17 @@ class MountWatcherTest {
     }
 
     /** Never a detach: a restarted pod container would bind the bare directory and write to the node's disk. */
+    /** A directory above the target renamed (a symlink race swaps it) moves the mount point along. */
+    @Test
+    void aMountShownUnderAnotherPathIsStillThere() {
+        MountRecord record = fuse("renamed", 52);
+        MountInfo.Entry moved = new MountInfo.Entry(100, 29, record.device(), "/", POD + "renamed.alt",
+                record.entry().fstype(), record.entry().source());
+
+        assertEquals(List.of(), MountWatcher.missing(List.of(record), List.of(moved)));
+        assertEquals(List.of(record), MountWatcher.missing(List.of(record), List.of()));
+    }
+
     @Test
     void aDaemonThatExitsWithNoOtherHolderHasItsCommandRunAgainAndItsMountIsNotDetached()
             throws IOException, InterruptedException {

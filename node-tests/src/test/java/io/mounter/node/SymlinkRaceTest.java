@@ -98,14 +98,17 @@ class SymlinkRaceTest extends OnMounterNode {
 
     /** UMOUNTs until one succeeds: while `race` is the symlink, the path is refused. Returns the tries. */
     private long unmount(MounterClient client, Path target) {
+        String last = "";
         for (int tries = 1; tries <= MAX_UMOUNT_TRIES; tries++) {
             Reply reply = client.call(new Request.Umount(0, target.toString(), 0), -1);
             if (reply.status() == 0) {
                 return tries;
             }
             assertEquals(Errno.EPERM, reply.status(), "UMOUNT: " + reply.message());
+            last = reply.message();
         }
-        throw new AssertionError("could not unmount " + target + " in " + MAX_UMOUNT_TRIES + " tries");
+        throw new AssertionError("could not unmount " + target + " in " + MAX_UMOUNT_TRIES + " tries; the last"
+                + " refusal: " + last + "\n" + node.mounterd().log());
     }
 
     private Process startSwapper(Path a, Path b) {
