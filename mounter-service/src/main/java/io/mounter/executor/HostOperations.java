@@ -7,6 +7,7 @@ import static io.mounter.linux.Syscalls.O_PATH;
 import static io.mounter.linux.Syscalls.RESOLVE_BENEATH;
 import static io.mounter.linux.Syscalls.RESOLVE_NO_MAGICLINKS;
 import static io.mounter.linux.Syscalls.RESOLVE_NO_SYMLINKS;
+import static io.mounter.linux.Syscalls.RESOLVE_NO_XDEV;
 
 import io.mounter.linux.DeviceNumber;
 import io.mounter.linux.Errno;
@@ -16,6 +17,7 @@ import io.mounter.linux.Syscalls;
 import io.mounter.policy.AuthorizedMount;
 import io.mounter.policy.ContainedPath;
 import io.mounter.policy.Refusal;
+import java.util.function.IntSupplier;
 
 /**
  * What the {@link HostCommand}s do, on a thread pinned in the host mount namespace: syscalls
@@ -77,13 +79,20 @@ final class HostOperations {
         // directory above is renamed to meanwhile (a symlink race swaps one)
         int parentFd = openBeneath(target, true);
         try {
-            int targetFd = openIn(parentFd, target);
+            // mount(8)'s rule, which kubelet's mount library relies on: a second mount onto a
+            // target that holds one is refused, never stacked over it (and never entered)
+            int targetFd;
             try {
-                // mount(8)'s rule, which kubelet's mount library relies on: a second mount
-                // onto a target that holds one is refused, never stacked over it
-                if (Syscalls.isMountRoot(targetFd)) {
+                targetFd = Syscalls.openat2(parentFd, target.name(), O_PATH | O_CLOEXEC,
+                        NO_LINKS | RESOLVE_BENEATH | RESOLVE_NO_XDEV);
+            } catch (SyscallException e) {
+                if (e.errno() == Errno.EXDEV) {
                     throw new Refusal(Errno.EBUSY, target.full() + " is already a mount point");
                 }
+                throw e.errno() == Errno.ELOOP ? new Refusal(Errno.EPERM, "target path " + target.full()
+                        + " contains a symlink, leaves its prefix or crosses a mount point below it") : e;
+            }
+            try {
                 Syscalls.mount(mount.source(), "/proc/thread-self/fd/" + targetFd, mount.fstype(), mount.flags(),
                         mount.data());
             } finally {
@@ -92,18 +101,6 @@ final class HostOperations {
             return deviceOfMountedRoot(parentFd, target);
         } finally {
             Syscalls.close(parentFd);
-        }
-    }
-
-    /** The target's last component, opened O_PATH from its held parent, never followed. */
-    private static int openIn(int parentFd, ContainedPath target) {
-        try {
-            return Syscalls.openat2(parentFd, target.name(), O_PATH | O_CLOEXEC, NO_LINKS | RESOLVE_BENEATH);
-        } catch (SyscallException e) {
-            if (e.errno() == Errno.ELOOP || e.errno() == Errno.EXDEV) {
-                throw new Refusal(Errno.EPERM, "target path " + target.full() + " contains a symlink or leaves its prefix");
-            }
-            throw e;
         }
     }
 
@@ -124,7 +121,7 @@ final class HostOperations {
     /** Opens the target again from its parent, now the new mount's root, for its device; null if that fails. */
     private static DeviceNumber deviceOfMountedRoot(int parentFd, ContainedPath target) {
         try {
-            int rootFd = openIn(parentFd, target);
+            int rootFd = openLast(parentFd, target, 0);
             try {
                 return Syscalls.deviceOf(rootFd);
             } finally {
@@ -266,17 +263,55 @@ final class HostOperations {
     }
 
     /**
-     * Opens the target (or its parent) as O_PATH. The path is normalised and free of "." and
-     * ".." (ContainedPath), and no symlink may be followed, so the walk is purely lexical and
-     * ends below the prefix.
+     * Opens the target (or its parent) as O_PATH. Threat: everything below the prefix is the
+     * mount container's to shape (a user there may mount a FUSE filesystem of their own that
+     * never answers root, and put targets inside it). So the walk starts at the prefix, held
+     * first (a path the host controls), and goes below it with RESOLVE_BENEATH|NO_SYMLINKS|
+     * NO_MAGICLINKS|NO_XDEV: never out of the prefix, never through a symlink, never across a
+     * mount point, so never into a filesystem a daemon serves. The path is normalised and
+     * free of "." and ".." (ContainedPath). Only the last step, for the target itself, may
+     * land on the root of the mount on it (an unmount, a detach, a new mount's device).
      */
     private static int openBeneath(ContainedPath path, boolean parent) {
-        String full = parent ? new ContainedPath(path.prefix(), path.parentRelative()).full() : path.full();
+        int parentFd = openParent(path);
+        if (parent) {
+            return parentFd;
+        }
         try {
-            return Syscalls.openat2(AT_FDCWD, full, O_PATH | O_CLOEXEC | (parent ? O_DIRECTORY : 0), NO_LINKS);
+            return openLast(parentFd, path, 0);
+        } finally {
+            Syscalls.close(parentFd);
+        }
+    }
+
+    private static int openParent(ContainedPath path) {
+        int prefixFd = resolving(path, () -> Syscalls.openat2(AT_FDCWD, path.prefix(), O_PATH | O_CLOEXEC | O_DIRECTORY,
+                NO_LINKS));
+        String below = path.parentRelative();
+        if (below.isEmpty()) {
+            return prefixFd;
+        }
+        try {
+            return resolving(path, () -> Syscalls.openat2(prefixFd, below, O_PATH | O_CLOEXEC | O_DIRECTORY,
+                    NO_LINKS | RESOLVE_BENEATH | RESOLVE_NO_XDEV));
+        } finally {
+            Syscalls.close(prefixFd);
+        }
+    }
+
+    /** The target's last component from its held parent, never followed; {@code resolve}: more RESOLVE_ flags. */
+    private static int openLast(int parentFd, ContainedPath path, int resolve) {
+        return resolving(path, () -> Syscalls.openat2(parentFd, path.name(), O_PATH | O_CLOEXEC,
+                NO_LINKS | RESOLVE_BENEATH | resolve));
+    }
+
+    private static int resolving(ContainedPath path, IntSupplier open) {
+        try {
+            return open.getAsInt();
         } catch (SyscallException e) {
             if (e.errno() == Errno.ELOOP || e.errno() == Errno.EXDEV) {
-                throw new Refusal(Errno.EPERM, "target path " + full + " contains a symlink or leaves its prefix");
+                throw new Refusal(Errno.EPERM, "target path " + path.full()
+                        + " contains a symlink, leaves its prefix or crosses a mount point below it");
             }
             throw e;
         }
