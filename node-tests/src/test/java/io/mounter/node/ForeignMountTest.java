@@ -3,7 +3,6 @@ package io.mounter.node;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.mounter.client.MounterClient;
 import io.mounter.linux.Errno;
 import io.mounter.protocol.Reply;
 import io.mounter.protocol.Request;
@@ -28,7 +27,7 @@ class ForeignMountTest extends OnMounterNode {
         Path emptyDir = node.node().newVolumeDir("kubernetes.io~empty-dir");
         node.host().run("mount", "-t", "tmpfs", "host-tmpfs", emptyDir.toString());
         try {
-            Reply reply = call(new Request.Umount(1, emptyDir.toString(), 0));
+            Reply reply = ask(new Request.Umount(1, emptyDir.toString(), 0));
 
             assertEquals(Errno.EPERM, reply.status(), reply.toString());
             assertTrue(node.host().isMounted(emptyDir), "the host's own mount stays");
@@ -40,10 +39,10 @@ class ForeignMountTest extends OnMounterNode {
     @Test
     void aMountTheHostPutOverMounterdsIsNotTheOneUnmounted() {
         Path target = node.node().newVolumeDir("covered");
-        assertEquals(0, call(new Request.Mount(1, "made", target.toString(), "tmpfs", 0, "size=1m", -1)).status());
+        assertEquals(0, ask(new Request.Mount(1, "made", target.toString(), "tmpfs", 0, "size=1m", -1)).status());
         node.host().run("mount", "-t", "tmpfs", "over-it", target.toString());
         try {
-            Reply reply = call(new Request.Umount(2, target.toString(), 0));
+            Reply reply = ask(new Request.Umount(2, target.toString(), 0));
 
             assertEquals(Errno.EPERM, reply.status(), reply.toString());
             assertTrue(reply.message().contains("is not the one mounterd made"), reply.message());
@@ -51,12 +50,6 @@ class ForeignMountTest extends OnMounterNode {
         } finally {
             node.host().run("umount", target.toString());
         }
-        assertEquals(0, call(new Request.Umount(3, target.toString(), 0)).status(), "its own, once on top again");
-    }
-
-    private Reply call(Request request) {
-        try (MounterClient client = node.mounterd().client()) {
-            return client.call(request, -1);
-        }
+        assertEquals(0, ask(new Request.Umount(3, target.toString(), 0)).status(), "its own, once on top again");
     }
 }

@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.mounter.client.MounterClient;
 import io.mounter.linux.Errno;
 import io.mounter.protocol.Reply;
 import io.mounter.protocol.Request;
@@ -26,14 +25,14 @@ class NoStackingTest extends OnMounterNode {
     @Test
     void aMountRequestOntoAMountPointIsEbusy() {
         Path target = node.node().newVolumeDir("stacked-tmpfs");
-        assertEquals(0, call(new Request.Mount(1, "tmpfs", target.toString(), "tmpfs", 0, "size=1m", -1)).status());
+        assertEquals(0, ask(new Request.Mount(1, "tmpfs", target.toString(), "tmpfs", 0, "size=1m", -1)).status());
 
-        Reply again = call(new Request.Mount(2, "tmpfs", target.toString(), "tmpfs", 0, "size=1m", -1));
+        Reply again = ask(new Request.Mount(2, "tmpfs", target.toString(), "tmpfs", 0, "size=1m", -1));
 
         assertEquals(Errno.EBUSY, again.status(), again.toString());
         assertTrue(again.message().contains("is already a mount point"), again.message());
         assertEquals(1, mountsAt(target), "one mount on the target");
-        assertEquals(0, call(new Request.Umount(3, target.toString(), 0)).status());
+        assertEquals(0, ask(new Request.Umount(3, target.toString(), 0)).status());
         assertFalse(node.host().isMounted(target));
     }
 
@@ -56,11 +55,5 @@ class NoStackingTest extends OnMounterNode {
     private long mountsAt(Path target) {
         return node.host().mountinfo().entries().stream().filter(e -> e.mountPoint().equals(target.toString()))
                 .count();
-    }
-
-    private Reply call(Request request) {
-        try (MounterClient client = node.mounterd().client()) {
-            return client.call(request, -1);
-        }
     }
 }

@@ -1,5 +1,8 @@
 package io.mounter.node;
 
+import io.mounter.client.MounterClient;
+import io.mounter.protocol.Reply;
+import io.mounter.protocol.Request;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -22,6 +25,13 @@ abstract class OnMounterNode {
     void startNode() {
         Privileged.assume();
         node = MounterNode.start(mounterdArgs());
+    }
+
+    /** One request to the node's mounterd on a connection of its own, as the shim sends it. */
+    protected Reply ask(Request request) {
+        try (MounterClient client = node.mounterd().client()) {
+            return client.call(request, -1);
+        }
     }
 
     @AfterAll

@@ -39,16 +39,16 @@ class WalkAcrossMountsTest extends OnMounterNode {
         Command.of("kill", "-STOP", Long.toString(daemon.pid())).run();
         try {
             long start = System.nanoTime();
-            Reply mount = call(new Request.Mount(1, "tmpfs", userFs.resolve("inner").toString(), "tmpfs", 0,
+            Reply mount = callWithin(new Request.Mount(1, "tmpfs", userFs.resolve("inner").toString(), "tmpfs", 0,
                     "size=1m", -1));
-            Reply umount = call(new Request.Umount(2, userFs.resolve("inner").toString(), 0));
+            Reply umount = callWithin(new Request.Umount(2, userFs.resolve("inner").toString(), 0));
             long millis = (System.nanoTime() - start) / 1_000_000;
 
             assertEquals(Errno.EPERM, mount.status(), mount.toString());
             assertTrue(mount.message().contains("crosses a mount point below it"), mount.message());
             assertEquals(Errno.EPERM, umount.status(), umount.toString());
             assertTrue(millis < 2_000, "answered after " + millis + " ms");
-            Reply status = call(new Request.Status(3));
+            Reply status = callWithin(new Request.Status(3));
             assertEquals(0, status.status(), "mounterd still answers: " + status);
         } finally {
             Command.of("kill", "-CONT", Long.toString(daemon.pid())).run();
@@ -57,7 +57,8 @@ class WalkAcrossMountsTest extends OnMounterNode {
         assertFalse(node.host().isMounted(userFs));
     }
 
-    private Reply call(Request request) {
+    /** As {@link #ask}, giving up after 5 s: a request that waits on the stopped daemon would never end. */
+    private Reply callWithin(Request request) {
         try (MounterClient client = MounterClient.connect(node.mounterd().socketFromOutside().toString(),
                 Duration.ofSeconds(5))) {
             return client.call(request, -1);
