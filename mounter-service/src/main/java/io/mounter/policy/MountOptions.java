@@ -52,6 +52,11 @@ public final class MountOptions {
         return new MountOptions(replaced);
     }
 
+    /** Options without any {@code key=...}. */
+    public MountOptions without(String key) {
+        return new MountOptions(options.stream().filter(option -> !option.startsWith(key + "=")).toList());
+    }
+
     /**
      * The option string with credential values replaced by {@code <masked>}
      * ({@link CredentialMask#options}: the value of {@code password="a,b"}, which this class

@@ -62,9 +62,36 @@ public record MountPolicy(Set<String> fstypes, List<String> targetPrefixes, Set<
             return new AuthorizedMount(request.source(), target, request.fstype(), flags, kernelSized(data));
         }
         MountOptions rewritten = fuseOptions(request, fd, options);
+        String recorded = recordedFuseType(request.fstype(), rewritten);
+        if (!fstypes.contains(recorded)) {
+            throw new Refusal(Errno.EPERM, "fstype " + recorded + " (" + request.fstype() + " with its subtype= option)"
+                    + " is not allowed");
+        }
+        if (!rewritten.values("source").isEmpty()) {
+            throw new Refusal(Errno.EPERM, "a source= option would replace the mount's source; it is the request's");
+        }
         // setuid binaries or device nodes served by a container would be a host escape.
-        return new AuthorizedMount(request.source(), target, request.fstype(), flags | FUSE_FORCED,
-                kernelSized(rewritten.toString()));
+        return new AuthorizedMount(request.source(), target, recorded, flags | FUSE_FORCED,
+                kernelSized(rewritten.without("subtype").toString()));
+    }
+
+    /**
+     * Threat: the kernel records a FUSE mount as {@code fuse.SUBTYPE} with SUBTYPE from a
+     * {@code subtype=} option as well as from the type's name, so {@code fuse} with
+     * {@code subtype=evil} would pass a policy that allows plain {@code fuse} and show as
+     * {@code fuse.evil}. The policy decides on the type the kernel records, and the mount is
+     * made with that type and no subtype= option.
+     */
+    private static String recordedFuseType(String fstype, MountOptions options) {
+        List<String> subtypes = options.values("subtype");
+        if (subtypes.isEmpty()) {
+            return fstype;
+        }
+        if (subtypes.size() > 1 || fstype.contains(".") || subtypes.get(0).isEmpty()
+                || subtypes.get(0).contains("/")) {
+            throw new Refusal(Errno.EINVAL, "a FUSE subtype given twice, or empty, in " + fstype + " and its options");
+        }
+        return fstype + "." + subtypes.get(0);
     }
 
     /**

@@ -66,6 +66,37 @@ class MountPolicyTest {
         assertFalse(refusal.getMessage().isBlank());
     }
 
+    // ---- the type the kernel records -----------------------------------------------------
+
+    private static Request.Mount plainFuse(String data) {
+        return new Request.Mount(1, "src", TARGET, "fuse", 0, data, 3);
+    }
+
+    /** Threat: plain fuse is allowed, and subtype=evil would make the kernel record fuse.evil. */
+    @Test
+    void aSubtypeOptionIsJudgedAsTheTypeTheKernelRecords() {
+        assertRefused(EPERM, () -> policy.authorizeMount(plainFuse("fd=3,rootmode=40000,subtype=evil"), FUSE_FD));
+
+        AuthorizedMount sshfs = policy.authorizeMount(plainFuse("fd=3,rootmode=40000,subtype=sshfs"), FUSE_FD);
+
+        assertEquals("fuse.sshfs", sshfs.fstype(), "mounted, and recorded, as the kernel records it");
+        assertEquals("fd=17,rootmode=40000", sshfs.data());
+        assertEquals("fuse", policy.authorizeMount(plainFuse("fd=3,rootmode=40000"), FUSE_FD).fstype());
+    }
+
+    @Test
+    void aSubtypeGivenTwiceOrEmptyIsRefused() {
+        assertRefused(EINVAL, () -> policy.authorizeMount(fuse(TARGET, 0, "fd=3,subtype=sshfs", 3), FUSE_FD));
+        assertRefused(EINVAL, () -> policy.authorizeMount(plainFuse("fd=3,subtype=sshfs,subtype=bindfs"), FUSE_FD));
+        assertRefused(EINVAL, () -> policy.authorizeMount(plainFuse("fd=3,subtype="), FUSE_FD));
+    }
+
+    /** Threat: the kernel takes a source= option over the request's source, for mountinfo and logs. */
+    @Test
+    void aSourceOptionIsRefused() {
+        assertRefused(EPERM, () -> policy.authorizeMount(fuse(TARGET, 0, "fd=3,source=//trusted/share", 3), FUSE_FD));
+    }
+
     // ---- a FUSE mount that passes ------------------------------------------------------
 
     @Test

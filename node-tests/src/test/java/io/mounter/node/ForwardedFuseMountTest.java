@@ -1,5 +1,8 @@
 package io.mounter.node;
 
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import java.io.IOException;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -51,5 +54,25 @@ class ForwardedFuseMountTest extends OnMounterNode {
         Path target = node.node().newVolumeDir("mount-fuse");
         node.container().run("mount", "-t", "fuse", "bindfs#" + source, target.toString());
         ServedMount.check(node, target, "bindfs", source);
+    }
+
+    /**
+     * Threat: plain fuse is allowed, and a subtype= option would have the kernel record the
+     * mount as fuse.evil; the policy judges the type the kernel records. A root caller in the
+     * container, with a /dev/fuse descriptor of its own.
+     */
+    @Test
+    void aSubtypeOptionCannotTurnAllowedPlainFuseIntoAnotherType() {
+        Path target = node.node().newVolumeDir("subtype-evil");
+        String probe = node.dist().root().resolve("libexec/preload-probe").toString();
+
+        CommandResult result = node.container().command(java.util.List.of("sh", "-c",
+                "exec 3<>/dev/fuse && exec \"$0\" mount src \"$1\" fuse 0 fd=3,rootmode=40000,user_id=0,group_id=0,subtype=evil",
+                probe, target.toString())).exec();
+
+        assertTrue(result.stdout().startsWith("ret=-1"), result.describe());
+        assertTrue(result.stderr().contains("fstype fuse.evil (fuse with its subtype= option) is not allowed"),
+                result.describe());
+        assertFalse(node.host().isMounted(target), "mounted on the host:\n" + node.host().mountinfo());
     }
 }
