@@ -21,7 +21,8 @@ class StateDiskFullTest {
         try (MounterNode node = MounterNode.start()) {
             node.stopMounterd();
             // a small filesystem of the container's own over the state directory, filled up
-            node.container().run("mount", "-t", "tmpfs", "-o", "size=32k", "mounter-state", Mounterd.STATE_DIR);
+            // mode 0755: a tmpfs root is 1777 by default, and mounterd refuses a state directory others may write
+            node.container().run("mount", "-t", "tmpfs", "-o", "size=32k,mode=0755", "mounter-state", Mounterd.STATE_DIR);
             CommandResult fill = node.container().exec("dd", "if=/dev/zero", "of=" + Mounterd.STATE_DIR + "/fill",
                     "bs=4k");
             assertTrue(fill.stderr().contains("No space left on device"), fill.describe());
