@@ -18,6 +18,7 @@ import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.timeout.ReadTimeoutHandler;
+import io.netty.util.concurrent.ScheduledFuture;
 import io.netty.util.concurrent.FastThreadLocalThread;
 import java.io.IOException;
 import java.net.SocketAddress;
@@ -46,6 +47,12 @@ public final class StatusEndpoint implements AutoCloseable {
     /** Connections at once: a scraper, a probe, a person with curl. More are closed at once. */
     static final int MAX_CONNECTIONS = 16;
     private static final int IDLE_SECONDS = 30;
+    /**
+     * A request must be complete this long after the connection opened, or after the last
+     * one was: Threat: clients that send a byte now and then (each resetting an idle timer)
+     * would hold all {@link #MAX_CONNECTIONS} and keep the probe out.
+     */
+    static final int REQUEST_SECONDS = 5;
     private static final int MAX_REQUEST_BYTES = 8192;
     private static final String NETTY_MACHINE_ID = "io.netty.machineId";
 
@@ -183,6 +190,7 @@ public final class StatusEndpoint implements AutoCloseable {
                         new ReadTimeoutHandler(IDLE_SECONDS, TimeUnit.SECONDS),
                         new HttpServerCodec(),
                         new HttpObjectAggregator(MAX_REQUEST_BYTES),
+                        new RequestDeadline(),
                         new StatusHandler(pages));
             }
         };
@@ -207,6 +215,40 @@ public final class StatusEndpoint implements AutoCloseable {
             } catch (IOException ignored) {
                 // best effort; a stale socket is replaced at the next start
             }
+        }
+    }
+
+    /** Closes a connection whose request is not complete within {@link #REQUEST_SECONDS}. */
+    private static final class RequestDeadline extends ChannelInboundHandlerAdapter {
+        private ScheduledFuture<?> deadline;
+
+        @Override
+        public void channelActive(ChannelHandlerContext ctx) throws Exception {
+            restart(ctx);
+            super.channelActive(ctx);
+        }
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
+            restart(ctx); // a whole request came: the next one has its own time
+            super.channelRead(ctx, msg);
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+            if (deadline != null) {
+                deadline.cancel(false);
+            }
+            super.channelInactive(ctx);
+        }
+
+        private void restart(ChannelHandlerContext ctx) {
+            if (deadline != null) {
+                deadline.cancel(false);
+            }
+            deadline = ctx.executor().schedule(() -> {
+                ctx.close();
+            }, REQUEST_SECONDS, TimeUnit.SECONDS);
         }
     }
 

@@ -179,6 +179,47 @@ class StatusEndpointTest {
         }
     }
 
+    /** Threat: clients that trickle a byte now and then would hold every connection and keep the probe out. */
+    @Test
+    void slowClientsAreClosedOnceTheirRequestIsLateAndTheProbeGetsIn() throws Exception {
+        InetSocketAddress address = loopbackEndpoint();
+        List<Socket> slow = new ArrayList<>();
+        try {
+            for (int i = 0; i < StatusEndpoint.MAX_CONNECTIONS; i++) {
+                Socket socket = new Socket(address.getAddress(), address.getPort());
+                socket.getOutputStream().write("GET /healthz HTTP/1.1\r\n".getBytes(StandardCharsets.US_ASCII));
+                slow.add(socket);
+            }
+            long start = System.nanoTime();
+            String answer = "";
+            long deadline = start + Duration.ofSeconds(StatusEndpoint.REQUEST_SECONDS + 3).toNanos();
+            while (!answer.startsWith("HTTP/1.1 200 ") && System.nanoTime() < deadline) {
+                for (Socket socket : slow) {
+                    try {
+                        socket.getOutputStream().write('X'); // a byte now and then: never a whole request
+                    } catch (IOException closedByTheEndpoint) {
+                        // what the deadline does
+                    }
+                }
+                try (Socket probe = new Socket(address.getAddress(), address.getPort())) {
+                    probe.getOutputStream().write("GET /healthz HTTP/1.1\r\nConnection: close\r\n\r\n"
+                            .getBytes(StandardCharsets.US_ASCII));
+                    answer = readToEnd(probe);
+                } catch (IOException refused) {
+                    answer = "";
+                }
+                Thread.sleep(200);
+            }
+            assertTrue(answer.startsWith("HTTP/1.1 200 "), "the probe got no answer: " + answer);
+            long millis = (System.nanoTime() - start) / 1_000_000;
+            assertTrue(millis >= (StatusEndpoint.REQUEST_SECONDS - 1) * 1000L, "in after " + millis + " ms");
+        } finally {
+            for (Socket socket : slow) {
+                socket.close();
+            }
+        }
+    }
+
     @Test
     void connectionsBeyondTheLimitAreClosedAtOnce() throws Exception {
         InetSocketAddress address = loopbackEndpoint();
