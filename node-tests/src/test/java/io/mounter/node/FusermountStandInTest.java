@@ -1,6 +1,7 @@
 package io.mounter.node;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.mounter.linux.MountInfo;
@@ -55,6 +56,33 @@ class FusermountStandInTest extends OnMounterNode {
                 p -> p.comm().equals("sshfs") && p.cmdline().contains(target.toString())).orElseThrow();
         assertEquals(USER, Files.getAttribute(Path.of("/proc/" + daemon.pid()), "unix:uid"), "the daemon runs as the user");
         ServedMount.check(node, target, "sshfs", ssh.exportDir());
+    }
+
+    /** Threat: a user's daemon mounted over another pod's emptyDir (a 0777 tmpfs), hiding it. */
+    @Test
+    void aUsersDaemonCannotMountOverAnotherMount() throws IOException {
+        SshServer ssh = node.node().ssh();
+        Path emptyDir = node.node().newVolumeDir("kubernetes.io~empty-dir");
+        // writable below too: here the container does not see the host's mount on it (with
+        // HostToContainer propagation it would), and the stand-in checks the user's access
+        Files.setPosixFilePermissions(emptyDir, java.nio.file.attribute.PosixFilePermissions.fromString("rwxrwxrwx"));
+        node.host().run("mount", "-t", "tmpfs", "-o", "mode=0777", "other-pods-emptydir", emptyDir.toString());
+        try {
+            Path key = ownedByUser(node.node().newDirectory("sshfs-over-key")).resolve("client_key");
+            Command.of("install", "-o", Integer.toString(USER), "-g", Integer.toString(USER), "-m", "600",
+                    ssh.clientKey().toString(), key.toString()).run();
+
+            CommandResult over = node.container().command(asUser("sshfs", "-o", "allow_other," + ssh.sshfsOptions(key),
+                    ssh.source(), emptyDir.toString())).exec();
+
+            assertFalse(over.succeeded(), over.describe());
+            assertTrue(over.stderr().contains(emptyDir + " is already a mount point"), over.describe());
+            assertEquals(1, node.host().mountinfo().entries().stream()
+                    .filter(e -> e.mountPoint().equals(emptyDir.toString())).count(), "nothing over the emptyDir");
+            assertEquals("tmpfs", node.host().mountinfo().at(emptyDir).orElseThrow().fstype());
+        } finally {
+            node.host().run("umount", emptyDir.toString());
+        }
     }
 
     /**
