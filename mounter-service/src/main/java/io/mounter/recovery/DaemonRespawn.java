@@ -165,6 +165,12 @@ public final class DaemonRespawn implements Respawner, AutoCloseable {
                 staysDead(dead, e.getMessage());
                 return null;
             }
+            if (e instanceof SyscallException failed && failed.op().equals("move_mount") && failed.errno() == Errno.EINVAL) {
+                // kernels before 6.5 do not know MOVE_MOUNT_BENEATH: no try will do better
+                staysDead(dead, "the kernel refused to put the fresh mount beneath the dead one (kernels before 6.5"
+                        + " lack move_mount MOVE_MOUNT_BENEATH): " + e.getMessage());
+                return null;
+            }
             return e.getMessage() != null ? e.getMessage() : e.toString();
         } finally {
             try {

@@ -51,7 +51,10 @@ final class TableRebuild {
         List<MountRecord> known = new ArrayList<>();
         List<MountRecord> gone = new ArrayList<>();
         for (MountRecord record : saved) {
-            int found = find(record, mounts, used);
+            // the file is a hint, never an authority: a record the policy would not allow now
+            // (another prefix, another type) is dropped, whatever is mounted there
+            int found = allowed(record.entry().fstype(), record.entry().target(), policy)
+                    ? find(record, mounts, used) : -1;
             if (found < 0) {
                 gone.add(record);
             } else {
@@ -99,18 +102,19 @@ final class TableRebuild {
                         : MountSource.mask(entry.source()).equals(MountSource.mask(mount.source())));
     }
 
-    /** A FUSE mount whose type policy allows (itself, or as its base type with a subtype), below a prefix. */
+    /** A FUSE mount the policy allows. */
     private static boolean isAdoptable(MountInfo.Entry mount, MountPolicy policy) {
-        String fstype = mount.fstype();
-        if (Fuse.connection(fstype, mount.device()) < 0) {
-            return false;
-        }
-        boolean allowed = policy.fstypes().contains(fstype) || policy.fstypes().contains(Fuse.baseType(fstype));
-        if (!allowed) {
+        return Fuse.connection(mount.fstype(), mount.device()) >= 0
+                && allowed(mount.fstype(), mount.mountPoint(), policy);
+    }
+
+    /** A type the policy allows (itself, or as its base type with a subtype), below a prefix. */
+    private static boolean allowed(String fstype, String target, MountPolicy policy) {
+        if (!policy.fstypes().contains(fstype) && !policy.fstypes().contains(Fuse.baseType(fstype))) {
             return false;
         }
         try {
-            ContainedPath.within(mount.mountPoint(), policy.targetPrefixes());
+            ContainedPath.within(target, policy.targetPrefixes());
             return true;
         } catch (Refusal outside) {
             return false;

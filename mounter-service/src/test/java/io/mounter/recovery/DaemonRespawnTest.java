@@ -7,6 +7,8 @@ import io.mounter.executor.HostCommand;
 import io.mounter.executor.MountExecutor;
 import io.mounter.executor.NamespaceCommand;
 import io.mounter.linux.DeviceNumber;
+import io.mounter.linux.Errno;
+import io.mounter.linux.SyscallException;
 import io.mounter.policy.MountPolicy;
 import io.mounter.protocol.MountEntry;
 import io.mounter.protocol.MountState;
@@ -42,6 +44,7 @@ class DaemonRespawnTest {
     private final List<String> moves = new CopyOnWriteArrayList<>();
     private final List<List<String>> runs = new CopyOnWriteArrayList<>();
     private final AtomicInteger failuresLeft = new AtomicInteger();
+    private volatile SyscallException moveBeneathFails;
     private DaemonRespawn respawn;
 
     /** The executor's steps, recorded: a move beneath gives the fresh device. */
@@ -50,8 +53,14 @@ class DaemonRespawnTest {
         @SuppressWarnings("unchecked")
         public <R> R execute(HostCommand<R> command) {
             if (command instanceof HostCommand.MoveBeneath move) {
+                if (moveBeneathFails != null) {
+                    throw moveBeneathFails;
+                }
                 moves.add(move.from().full() + " -> " + move.to().full() + " over " + move.dead());
                 return (R) FRESH;
+            }
+            if (command instanceof HostCommand.Unmount) {
+                return null; // the staging mount of a failed try, detached
             }
             throw new AssertionError("not expected here: " + command);
         }
@@ -138,6 +147,21 @@ class DaemonRespawnTest {
     private MountEntry stateOf(String target) {
         return table.withStates().stream().map(MountRecord::entry).filter(e -> e.target().equals(target))
                 .findFirst().orElseThrow();
+    }
+
+    /** Kernels before 6.5 answer MOVE_MOUNT_BENEATH with EINVAL: dead, not retried for ever. */
+    @Test
+    void aKernelWithoutMoveMountBeneathLeavesTheMountDeadWithoutMoreTries() throws Exception {
+        moveBeneathFails = new SyscallException("move_mount", "3, , 4, ", Errno.EINVAL, "Invalid argument");
+        MountRecord dead = deadMount("vol");
+
+        respawn.respawn(dead, List.of("bindfs", "/src", dead.entry().target()));
+
+        await(() -> stateOf(dead.entry().target()).state() == MountState.DEAD, "reported as dead");
+        assertTrue(stateOf(dead.entry().target()).stateReason().contains("kernels before 6.5"),
+                stateOf(dead.entry().target()).stateReason());
+        Thread.sleep(300);
+        assertEquals(1, runs.size(), "not tried again");
     }
 
     @Test

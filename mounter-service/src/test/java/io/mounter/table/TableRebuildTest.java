@@ -53,6 +53,22 @@ class TableRebuildTest {
         assertEquals(List.of(a, b), result.table());
     }
 
+    /** Threat: a record in the file for a mount the policy does not cover (the host's tmpfs, another prefix). */
+    @Test
+    void aSavedRecordThePolicyWouldNotAllowIsDroppedWhateverIsMounted() {
+        MountRecord hostTmpfs = saved("tmpfs", "tmpfs", "tmpfs", 53);
+        MountRecord outside = new MountRecord(new MountEntry("u@h:/x", "/srv/elsewhere", "fuse.sshfs", 1, 1, 0),
+                new DeviceNumber(0, 54));
+
+        TableRebuild.Result result = TableRebuild.rebuild(List.of(hostTmpfs, outside),
+                host(line(POD + "tmpfs", "tmpfs", "tmpfs", 53), line("/srv/elsewhere", "fuse.sshfs", "u@h:/x", 54)),
+                POLICY, Map.of(54, 9), NOW);
+
+        assertEquals(List.of(), result.known());
+        assertEquals(List.of(hostTmpfs, outside), result.gone());
+        assertEquals(List.of(), result.table());
+    }
+
     @Test
     void aMountReplacedByAnotherOnTheSameTargetIsNotTheSavedOne() {
         // same target, fstype and source, but another filesystem: the saved mount went,
