@@ -134,13 +134,13 @@ final class HostOperations {
 
     void unmount(ContainedPath target, int flags, DeviceNumber made) {
         NamespacePinning.requirePinned("unmount");
-        if (made != null) {
-            requireMade(target, made);
-        }
         // Unmount by name relative to the held parent: an O_PATH fd on the mount itself
         // would pin it and make umount2 fail with EBUSY.
         int parentFd = openBeneath(target, true);
         try {
+            if (made != null) {
+                requireMade(parentFd, target, made);
+            }
             Syscalls.fchdir(parentFd);
             Syscalls.umount2(target.name(), flags | MountFlags.UMOUNT_NOFOLLOW);
         } finally {
@@ -154,10 +154,10 @@ final class HostOperations {
      * emptyDir, the host's own), or one put over its own. Only the filesystem mounterd made,
      * as the topmost mount on the target, is unmounted.
      */
-    private static void requireMade(ContainedPath target, DeviceNumber made) {
-        int fd = openBeneath(target, false);
+    private static void requireMade(int parentFd, ContainedPath target, DeviceNumber made) {
+        int fd = openLast(parentFd, target, 0);
         try {
-            if (!Syscalls.isMountRoot(fd) || !made.equals(Syscalls.deviceOf(fd))) {
+            if (!made.equals(Syscalls.mountRootDevice(fd))) {
                 throw new Refusal(Errno.EPERM, "the mount on " + target.full() + " is not the one mounterd made");
             }
         } finally {

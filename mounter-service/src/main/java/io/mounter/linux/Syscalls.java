@@ -176,6 +176,14 @@ public final class Syscalls {
      * Whether {@code fd} names the root of a mount (statx's STATX_ATTR_MOUNT_ROOT), not a
      * directory inside one. No request reaches a FUSE daemon (AT_STATX_DONT_SYNC).
      */
+    /** The device of the mount whose root {@code fd} is, from one statx; null if it is no mount's root. */
+    public static DeviceNumber mountRootDevice(int fd) {
+        Pointer buf = scratch();
+        check(C.statx(fd, "", AT_EMPTY_PATH | AT_STATX_DONT_SYNC, 0, buf), "statx", Integer.toString(fd));
+        return (buf.getLong(STX_ATTRIBUTES) & STATX_ATTR_MOUNT_ROOT) == 0 ? null
+                : new DeviceNumber(buf.getInt(STX_DEV_MAJOR), buf.getInt(STX_DEV_MINOR));
+    }
+
     public static boolean isMountRoot(int fd) {
         Pointer buf = scratch();
         check(C.statx(fd, "", AT_EMPTY_PATH | AT_STATX_DONT_SYNC, 0, buf), "statx", Integer.toString(fd));
