@@ -79,20 +79,13 @@ final class HostOperations {
         // directory above is renamed to meanwhile (a symlink race swaps one)
         int parentFd = openBeneath(target, true);
         try {
-            // mount(8)'s rule, which kubelet's mount library relies on: a second mount onto a
-            // target that holds one is refused, never stacked over it (and never entered)
-            int targetFd;
+            int targetFd = openLast(parentFd, target, 0);
             try {
-                targetFd = Syscalls.openat2(parentFd, target.name(), O_PATH | O_CLOEXEC,
-                        NO_LINKS | RESOLVE_BENEATH | RESOLVE_NO_XDEV);
-            } catch (SyscallException e) {
-                if (e.errno() == Errno.EXDEV) {
+                // mount(8)'s rule, which kubelet's mount library relies on: a second mount
+                // onto a target that holds one is refused, never stacked over it
+                if (Syscalls.mountRootDevice(targetFd) != null) {
                     throw new Refusal(Errno.EBUSY, target.full() + " is already a mount point");
                 }
-                throw e.errno() == Errno.ELOOP ? new Refusal(Errno.EPERM, "target path " + target.full()
-                        + " contains a symlink, leaves its prefix or crosses a mount point below it") : e;
-            }
-            try {
                 Syscalls.mount(mount.source(), "/proc/thread-self/fd/" + targetFd, mount.fstype(), mount.flags(),
                         mount.data());
             } finally {
@@ -118,12 +111,12 @@ final class HostOperations {
         }
     }
 
-    /** Opens the target again from its parent, now the new mount's root, for its device; null if that fails. */
+    /** Opens the target again from its parent, now the new mount's root, for its device; null if no mount is there. */
     private static DeviceNumber deviceOfMountedRoot(int parentFd, ContainedPath target) {
         try {
             int rootFd = openLast(parentFd, target, 0);
             try {
-                return Syscalls.deviceOf(rootFd);
+                return Syscalls.mountRootDevice(rootFd);
             } finally {
                 Syscalls.close(rootFd);
             }
