@@ -4,9 +4,11 @@ import io.mounter.Version;
 import io.mounter.door.HttpListenAddress;
 import io.mounter.door.SocketFile;
 import io.mounter.door.SocketServer;
+import io.mounter.door.UserShare;
 import io.mounter.door.StatusEndpoint;
 import io.mounter.executor.PinnedExecutor;
 import io.mounter.linux.Abi;
+import io.mounter.linux.PeerProcess;
 import io.mounter.linux.PrivateDirectory;
 import io.mounter.linux.SeqpacketSocket;
 import io.mounter.linux.SyscallException;
@@ -21,6 +23,7 @@ import io.mounter.recovery.MountNamespaceScan;
 import io.mounter.recovery.PodRepair;
 import io.mounter.request.DaemonLocator;
 import io.mounter.request.MountHelper;
+import io.mounter.request.DaemonNames;
 import io.mounter.request.RequestGate;
 import io.mounter.request.RequestHandler;
 import io.mounter.table.FuseDaemons;
@@ -63,6 +66,8 @@ public final class MounterDaemon implements Callable<Integer> {
     private static final int MAX_HELPERS = 3;
     /** On SIGTERM: how long requests in flight may take to finish and be answered (of a 5 s budget). */
     private static final Duration IN_FLIGHT_WAIT = Duration.ofSeconds(3);
+    /** The peers' processes, as /proc of mounterd's PID namespace (the mount container's) shows them. */
+    private final PeerProcess peers = new PeerProcess(Path.of("/proc"));
 
     @Option(names = "--socket", paramLabel = "PATH", defaultValue = "/run/mounter/mounter.sock",
             description = "Listening socket (SOCK_SEQPACKET, mode 0600). Default: ${DEFAULT-VALUE}")
@@ -77,8 +82,8 @@ public final class MounterDaemon implements Callable<Integer> {
     Path stateDir;
 
     @Option(names = "--max-connections", paramLabel = "N", defaultValue = "16",
-            description = "Connections served at once, each by a thread of its own."
-                    + " Default: ${DEFAULT-VALUE}")
+            description = "Connections served at once, each by a thread of its own; a quarter more are kept"
+                    + " for users' connections (setuid stand-ins), which may hold no more. Default: ${DEFAULT-VALUE}")
     int maxConnections;
 
     @Option(names = "--max-requests", paramLabel = "N",
@@ -116,7 +121,10 @@ public final class MounterDaemon implements Callable<Integer> {
                     "--max-connections and --max-requests must be at least 1");
         }
         int requests = maxRequests != null ? maxRequests : Math.max(1, maxConnections - 2);
-        int workers = Math.max(maxConnections, requests + 2);
+        // users (setuid stand-ins) hold at most their share, in workers of its own, so
+        // that root's requests and STATUS always find one (door.UserShare)
+        int userShare = Math.max(1, maxConnections / 4);
+        int workers = Math.max(maxConnections, requests + 2) + userShare;
         MountTable table = new MountTable();
         Health health = new Health();
         // metrics see every request (the observer) and upkeep (events: the watcher, start-up)
@@ -163,7 +171,8 @@ public final class MounterDaemon implements Callable<Integer> {
                 return refuse(e.getMessage());
             }
             SocketServer server = new SocketServer(listener,
-                    requestHandler(policy, executor, table, health, metrics, helpers, requests), workers);
+                    requestHandler(policy, executor, table, health, metrics, helpers, requests), workers,
+                    new UserShare(peers, userShare));
             // before serving: a SIGTERM that comes as soon as the first request is answered
             // must find the hook (else the JVM exits without saving or removing the socket)
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -219,6 +228,7 @@ public final class MounterDaemon implements Callable<Integer> {
         handler.setObserver(metrics);
         handler.setHealth(health);
         handler.setGate(new RequestGate(requests));
+        handler.setDaemonNames(DaemonNames.of(peers));
         return handler;
     }
 

@@ -1,13 +1,19 @@
 package io.mounter.door;
 
+import io.mounter.linux.Errno;
 import io.mounter.linux.PeerCredentials;
+import io.mounter.linux.PeerProcess;
 import io.mounter.linux.ReceivedMessage;
 import io.mounter.linux.SeqpacketSocket;
 import io.mounter.linux.SyscallException;
 import io.mounter.protocol.Limits;
+import io.mounter.protocol.MalformedMessageException;
 import io.mounter.protocol.MessageCodec;
+import io.mounter.protocol.Reply;
+import io.mounter.protocol.Request;
 import io.mounter.request.Handled;
 import io.mounter.request.RequestHandler;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -32,17 +38,26 @@ public final class SocketServer implements AutoCloseable {
      * it connected, and each such stand-in holds a worker this long.
      */
     static final Duration IDLE_TIMEOUT = Duration.ofSeconds(2);
+    /** How long a connection past the users' share may take to show its request, to be told EAGAIN. */
+    static final Duration OVER_SHARE_WAIT = Duration.ofMillis(100);
 
     private final SeqpacketSocket listener;
     private final RequestHandler handler;
+    private final UserShare users;
     private final List<Thread> workers = new ArrayList<>();
     /** Each worker's connection while it serves one, so that close() can end idle ones. */
     private final AtomicReferenceArray<SeqpacketSocket> connections;
     private volatile boolean closing;
 
     public SocketServer(SeqpacketSocket listener, RequestHandler handler, int workerCount) {
+        this(listener, handler, workerCount, new UserShare(new PeerProcess(Path.of("/proc")), Integer.MAX_VALUE));
+    }
+
+    /** With users' connections bounded by {@code users}; {@code workerCount} includes their share. */
+    public SocketServer(SeqpacketSocket listener, RequestHandler handler, int workerCount, UserShare users) {
         this.listener = listener;
         this.handler = handler;
+        this.users = users;
         this.connections = new AtomicReferenceArray<>(workerCount);
         for (int i = 0; i < workerCount; i++) {
             int index = i;
@@ -118,28 +133,62 @@ public final class SocketServer implements AutoCloseable {
     private void serve(SeqpacketSocket connection) {
         try (connection) {
             PeerCredentials peer = connection.peerCredentials();
-            connection.setTimeouts(IDLE_TIMEOUT);
-            while (!closing) {
-                ReceivedMessage message = connection.receive(Limits.MAX_REQUEST);
-                if (message.isEndOfStream()) {
-                    return;
-                }
-                Handled handled;
-                try {
-                    handled = MessageExchange.answer(handler, message, peer);
-                } finally {
-                    message.closeDescriptors();
-                }
-                try {
-                    connection.send(MessageCodec.encodeReply(handled.reply()), -1);
-                } finally {
-                    handled.log(); // after the reply: the client does not wait for the log line
-                }
+            int caller = users.callerUid(peer);
+            if (!users.tryEnter(caller)) {
+                refuseOverShare(connection, peer, caller);
+                return;
+            }
+            try {
+                serveRequests(connection, peer.withRealUid(caller));
+            } finally {
+                users.leave(caller);
             }
         } catch (SyscallException e) {
             log.debug("connection ended: {}", e.getMessage());
         } catch (RuntimeException e) {
             log.error("connection failed", e);
+        }
+    }
+
+    /**
+     * A user past the share gets EAGAIN if its request is there already (the stand-ins send
+     * at once), and the connection closed either way: the worker is not held.
+     */
+    private void refuseOverShare(SeqpacketSocket connection, PeerCredentials peer, int caller) {
+        log.atWarn().setMessage("connection refused: users hold their share of connections")
+                .addKeyValue("peer_pid", peer.pid()).addKeyValue("real_uid", caller)
+                .addKeyValue("share", users.limit()).log();
+        connection.setTimeouts(OVER_SHARE_WAIT);
+        ReceivedMessage message = connection.receive(Limits.MAX_REQUEST);
+        try {
+            Request request = MessageCodec.decodeRequest(message.payload(), message.truncated());
+            connection.send(MessageCodec.encodeReply(Reply.to(request, Errno.EAGAIN, "mounterd is serving "
+                    + users.limit() + " connections of users (not root) already; try again")), -1);
+        } catch (MalformedMessageException e) {
+            log.debug("over-share message did not decode: {}", e.getMessage());
+        } finally {
+            message.closeDescriptors();
+        }
+    }
+
+    private void serveRequests(SeqpacketSocket connection, PeerCredentials peer) {
+        connection.setTimeouts(IDLE_TIMEOUT);
+        while (!closing) {
+            ReceivedMessage message = connection.receive(Limits.MAX_REQUEST);
+            if (message.isEndOfStream()) {
+                return;
+            }
+            Handled handled;
+            try {
+                handled = MessageExchange.answer(handler, message, peer);
+            } finally {
+                message.closeDescriptors();
+            }
+            try {
+                connection.send(MessageCodec.encodeReply(handled.reply()), -1);
+            } finally {
+                handled.log(); // after the reply: the client does not wait for the log line
+            }
         }
     }
 

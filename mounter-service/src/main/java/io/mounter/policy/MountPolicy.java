@@ -8,7 +8,9 @@ import io.mounter.protocol.Limits;
 import io.mounter.protocol.Request;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
+import java.util.function.Supplier;
 
 /**
  * What mounterd lets through. Every check here stops a named attack; anything not
@@ -16,8 +18,13 @@ import java.util.Set;
  * mounted.
  */
 public record MountPolicy(Set<String> fstypes, List<String> targetPrefixes, Set<Integer> uids) {
+    /**
+     * Plain {@code fuse} is not among them: it is what libfuse asks for when its fuse.TYPE
+     * was refused (the fusermount fallback without the subtype), so allowing it would let
+     * every refused daemon through unnamed.
+     */
     public static final Set<String> DEFAULT_FSTYPES =
-            Set.of("fuse", "fuse.glusterfs", "fuse.sshfs", "fuse.bindfs", "fuse.rclone");
+            Set.of("fuse.glusterfs", "fuse.sshfs", "fuse.bindfs", "fuse.rclone");
     public static final List<String> DEFAULT_PREFIXES =
             List.of("/var/lib/kubelet/pods", "/var/lib/kubelet/plugins");
 
@@ -42,7 +49,17 @@ public record MountPolicy(Set<String> fstypes, List<String> targetPrefixes, Set<
      * @throws Refusal with EPERM or EINVAL; the caller then mounts nothing
      */
     public AuthorizedMount authorizeMount(Request.Mount request, AttachedDescriptor fd) {
-        if (!fstypes.contains(request.fstype())) {
+        return authorizeMount(request, fd, Optional::empty);
+    }
+
+    /**
+     * As {@link #authorizeMount(Request.Mount, AttachedDescriptor)}; a FUSE mount asked as
+     * plain {@code fuse} (no subtype anywhere) is made, and judged, as fuse.NAME with NAME
+     * from {@code daemonName} (its program), if it gives one.
+     */
+    public AuthorizedMount authorizeMount(Request.Mount request, AttachedDescriptor fd,
+                                          Supplier<Optional<String>> daemonName) {
+        if (!Fuse.isFuseType(request.fstype()) && !fstypes.contains(request.fstype())) {
             throw new Refusal(Errno.EPERM, "fstype " + request.fstype() + " is not allowed");
         }
         ContainedPath target = ContainedPath.within(request.target(), targetPrefixes);
@@ -63,9 +80,16 @@ public record MountPolicy(Set<String> fstypes, List<String> targetPrefixes, Set<
         }
         MountOptions rewritten = fuseOptions(request, fd, options);
         String recorded = recordedFuseType(request.fstype(), rewritten);
+        String declared = recorded.equals(request.fstype()) ? "" : " (" + request.fstype() + " with its subtype= option)";
+        if (!recorded.contains(".")) {
+            Optional<String> name = daemonName.get();
+            if (name.isPresent()) {
+                recorded = recorded + "." + name.get();
+                declared = " (" + request.fstype() + ", named after its daemon's program)";
+            }
+        }
         if (!fstypes.contains(recorded)) {
-            throw new Refusal(Errno.EPERM, "fstype " + recorded + " (" + request.fstype() + " with its subtype= option)"
-                    + " is not allowed");
+            throw new Refusal(Errno.EPERM, "fstype " + recorded + declared + " is not allowed");
         }
         if (!rewritten.values("source").isEmpty()) {
             throw new Refusal(Errno.EPERM, "a source= option would replace the mount's source; it is the request's");
@@ -143,7 +167,7 @@ public record MountPolicy(Set<String> fstypes, List<String> targetPrefixes, Set<
      * Source and options may not look like mount(8) options (option injection).
      */
     public ContainedPath authorizeHelperMount(Request.RunMount request) {
-        if (!fstypes.contains(request.fstype()) && !fstypes.contains("fuse." + request.fstype())) {
+        if (!allowsHelperType(request.fstype())) {
             throw new Refusal(Errno.EPERM, "fstype " + request.fstype() + " is not allowed");
         }
         if (request.source().isEmpty() || request.source().startsWith("-")) {
@@ -154,6 +178,17 @@ public record MountPolicy(Set<String> fstypes, List<String> targetPrefixes, Set<
             throw new Refusal(Errno.EINVAL, "options too long or starting with '-'");
         }
         return ContainedPath.within(request.target(), targetPrefixes);
+    }
+
+    /**
+     * T itself or fuse.T; and {@code fuse} (mount.fuse: "mount -t fuse bindfs#SRC") while any
+     * FUSE type is allowed, since the daemon it runs is named, and judged, when it mounts.
+     */
+    private boolean allowsHelperType(String fstype) {
+        if (fstype.equals("fuse")) {
+            return fstypes.stream().anyMatch(Fuse::isFuseType);
+        }
+        return fstypes.contains(fstype) || fstypes.contains("fuse." + fstype);
     }
 
     /** Checks an unmount request: the same target rules as a mount, and known flags only. */

@@ -68,9 +68,11 @@ public final class Handled {
         if (request != null) {
             request.accept(new RequestFields(line));
         }
-        line.addKeyValue("peer_pid", peer.pid()).addKeyValue("peer_uid", peer.uid())
-                .addKeyValue("result", status == 0 ? "ok" : Errno.name(status))
-                .addKeyValue("duration_us", nanos / 1000);
+        line.addKeyValue("peer_pid", peer.pid()).addKeyValue("peer_uid", peer.uid());
+        if (peer.realUid() != peer.uid()) {
+            line.addKeyValue("real_uid", peer.realUid()); // a user, through a setuid stand-in
+        }
+        line.addKeyValue("result", status == 0 ? "ok" : Errno.name(status)).addKeyValue("duration_us", nanos / 1000);
         if (refused) {
             line.addKeyValue("reason", outcome.refusal);
         }

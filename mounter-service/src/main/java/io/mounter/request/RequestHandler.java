@@ -57,6 +57,8 @@ public final class RequestHandler {
     private volatile RequestObserver observer = RequestObserver.NONE;
     private volatile Health health = new Health();
     private volatile RequestGate gate = RequestGate.unbounded();
+    private volatile DaemonNames daemonNames = DaemonNames.NONE;
+    private volatile FuseConf fuseConf = FuseConf.system();
 
     public RequestHandler(MountPolicy policy, MountExecutor executor, MountTable table, Clock clock,
                           HelperRunner helpers, DaemonLocator daemons) {
@@ -82,6 +84,16 @@ public final class RequestHandler {
     /** The bound on requests handled at once (EAGAIN past it); set before serving. */
     public void setGate(RequestGate gate) {
         this.gate = gate;
+    }
+
+    /** How a plain fuse mount's daemon is named (its program); set before serving. */
+    public void setDaemonNames(DaemonNames daemonNames) {
+        this.daemonNames = daemonNames;
+    }
+
+    /** Where users' mount_max is read (fusermount's /etc/fuse.conf); set before serving. */
+    public void setFuseConf(FuseConf fuseConf) {
+        this.fuseConf = fuseConf;
     }
 
     /**
@@ -174,11 +186,28 @@ public final class RequestHandler {
         }
         AttachedDescriptor fd = fds.length == 1
                 ? new AttachedDescriptor(fds[0], Fuse.isDevice(Syscalls.fstat(fds[0]))) : null;
-        AuthorizedMount mount = policy.authorizeMount(request, fd);
+        AuthorizedMount mount = policy.authorizeMount(request, fd, () -> daemonNames.nameOf(peer.pid()));
+        if (!peer.isRealRoot()) {
+            checkUsersMountMax();
+        }
         DeviceNumber device = executor.execute(new HostCommand.Mount(mount));
         table.add(new MountRecord(new MountEntry(mount.source(), mount.target().full(), mount.fstype(), peer.pid(),
                 clock.millis(), 0), device));
         return Reply.ok(request);
+    }
+
+    /**
+     * Threat: a user (through the setuid stand-in) mounting without end. fusermount's rule:
+     * a user's mount is refused while there are mount_max FUSE mounts; here, those mounterd
+     * made, which are every FUSE mount that landed from this container.
+     */
+    private void checkUsersMountMax() {
+        int max = fuseConf.mountMax();
+        int fuseMounts = table.newestFirst(record -> Fuse.isFuseType(record.entry().fstype())).size();
+        if (fuseMounts >= max) {
+            throw new Refusal(Errno.EPERM, "too many FUSE filesystems mounted; mount_max=" + max
+                    + " can be set in /etc/fuse.conf");
+        }
     }
 
     private Reply unmount(Request.Umount request) {

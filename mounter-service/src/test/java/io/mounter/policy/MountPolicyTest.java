@@ -29,6 +29,7 @@ import io.mounter.protocol.Limits;
 import io.mounter.protocol.Request;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.function.Executable;
@@ -75,13 +76,49 @@ class MountPolicyTest {
     /** Threat: plain fuse is allowed, and subtype=evil would make the kernel record fuse.evil. */
     @Test
     void aSubtypeOptionIsJudgedAsTheTypeTheKernelRecords() {
-        assertRefused(EPERM, () -> policy.authorizeMount(plainFuse("fd=3,rootmode=40000,subtype=evil"), FUSE_FD));
+        Set<String> withPlainFuse = new HashSet<>(withTmpfs());
+        withPlainFuse.add("fuse");
+        MountPolicy plainFuseAllowed = new MountPolicy(withPlainFuse, MountPolicy.DEFAULT_PREFIXES, Set.of(0));
+        assertRefused(EPERM, () -> plainFuseAllowed.authorizeMount(plainFuse("fd=3,rootmode=40000,subtype=evil"),
+                FUSE_FD));
 
-        AuthorizedMount sshfs = policy.authorizeMount(plainFuse("fd=3,rootmode=40000,subtype=sshfs"), FUSE_FD);
+        AuthorizedMount sshfs = plainFuseAllowed.authorizeMount(plainFuse("fd=3,rootmode=40000,subtype=sshfs"),
+                FUSE_FD);
 
         assertEquals("fuse.sshfs", sshfs.fstype(), "mounted, and recorded, as the kernel records it");
         assertEquals("fd=17,rootmode=40000", sshfs.data());
-        assertEquals("fuse", policy.authorizeMount(plainFuse("fd=3,rootmode=40000"), FUSE_FD).fstype());
+        assertEquals("fuse", plainFuseAllowed.authorizeMount(plainFuse("fd=3,rootmode=40000"), FUSE_FD).fstype());
+    }
+
+    /**
+     * Threat: libfuse asks for plain fuse when its fuse.TYPE was refused (the fusermount
+     * fallback drops the subtype), so the default policy, which names each type, refuses it;
+     * the type the kernel will record decides, so plain fuse with an allowed subtype passes.
+     */
+    @Test
+    void theDefaultPolicyRefusesPlainFuseButNotAnAllowedTypeDeclaredThroughSubtype() {
+        assertFalse(MountPolicy.DEFAULT_FSTYPES.contains("fuse"));
+        Refusal refusal = assertThrows(Refusal.class,
+                () -> policy.authorizeMount(plainFuse("fd=3,rootmode=40000"), FUSE_FD));
+        assertEquals("fstype fuse is not allowed", refusal.getMessage());
+        assertEquals("fuse.sshfs", policy.authorizeMount(plainFuse("fd=3,rootmode=40000,subtype=sshfs"), FUSE_FD)
+                .fstype());
+    }
+
+    /** bindfs (libfuse 2) gives no subtype: its mount is made as fuse.bindfs, after its program. */
+    @Test
+    void plainFuseIsNamedAfterItsDaemonAndJudgedSo() {
+        AuthorizedMount bindfs = policy.authorizeMount(plainFuse("fd=3,rootmode=40000"), FUSE_FD,
+                () -> Optional.of("bindfs"));
+        assertEquals("fuse.bindfs", bindfs.fstype());
+        assertEquals("fd=17,rootmode=40000", bindfs.data());
+
+        Refusal overlay = assertThrows(Refusal.class, () -> policy.authorizeMount(plainFuse("fd=3,rootmode=40000"),
+                FUSE_FD, () -> Optional.of("fuse-overlayfs")));
+        assertEquals("fstype fuse.fuse-overlayfs (fuse, named after its daemon's program) is not allowed",
+                overlay.getMessage());
+        assertEquals("fuse.sshfs", policy.authorizeMount(plainFuse("fd=3,rootmode=40000,subtype=sshfs"), FUSE_FD,
+                () -> Optional.of("fuse-overlayfs")).fstype(), "a subtype the daemon gives is kept");
     }
 
     @Test

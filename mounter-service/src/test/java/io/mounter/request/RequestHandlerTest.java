@@ -52,6 +52,7 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -217,6 +218,33 @@ class RequestHandlerTest {
         assertEquals(MS_NOSUID | MS_NODEV, mount.flags());
         assertEquals(List.of(new MountRecord(new MountEntry("u@h:/d", TARGET, "fuse.sshfs", ROOT.pid(), NOW, 0),
                 DEVICE)), table.snapshot());
+    }
+
+    /**
+     * Threat: a user mounting without end through the setuid stand-in (root by SO_PEERCRED,
+     * a user by its real uid). fusermount's mount_max holds for users; root is not counted.
+     */
+    @Test
+    void aUserPastMountMaxIsRefusedAndRootIsNot(@TempDir Path dir) throws IOException {
+        Path fuseConf = Files.writeString(dir.resolve("fuse.conf"), "# two\nmount_max = 2\n");
+        handler.setFuseConf(new FuseConf(fuseConf));
+        PeerCredentials userByStandIn = new PeerCredentials(4323, 0, 0).withRealUid(65534);
+        record("first", "fuse.sshfs", new DeviceNumber(0, 50));
+        assertEquals(0, handle(sshfs(3), userByStandIn, openDevFuse()).status(), "one FUSE mount, a second allowed");
+
+        Reply third = handle(sshfs(3), userByStandIn, openDevFuse());
+
+        assertRefusal(third, EPERM, 6);
+        assertEquals("too many FUSE filesystems mounted; mount_max=2 can be set in /etc/fuse.conf", third.message());
+        assertEquals(0, handle(sshfs(3), ROOT, openDevFuse()).status(), "root is not bound by mount_max");
+        assertEquals(3, table.size());
+    }
+
+    @Test
+    void mountMaxIsFusermountsDefaultWithoutTheFileOrTheLine(@TempDir Path dir) throws IOException {
+        assertEquals(1000, new FuseConf(dir.resolve("missing")).mountMax());
+        assertEquals(1000, new FuseConf(Files.writeString(dir.resolve("a"), "user_allow_other\n")).mountMax());
+        assertEquals(7, new FuseConf(Files.writeString(dir.resolve("b"), "mount_max=5\n  mount_max = 7 \n")).mountMax());
     }
 
     // ---- refusals ----------------------------------------------------------------------

@@ -1,8 +1,5 @@
 package io.mounter.node;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -12,7 +9,7 @@ import java.util.Map;
  * A simulated node whose mount container runs mounter: the built shim in its
  * /etc/ld.so.preload (forwarding FUSE mounts, and umounts below the node's kubelet
  * directory), the fusermount stand-in setuid root over fusermount3 and
- * fusermount-glusterfs, an /etc/fuse.conf with user_allow_other, and dist/bin/mounterd
+ * fusermount-glusterfs, the image's /etc/fuse.conf (no user_allow_other), and dist/bin/mounterd
  * serving it.
  */
 public final class MounterNode implements AutoCloseable {
@@ -32,6 +29,8 @@ public final class MounterNode implements AutoCloseable {
     public static final String FUSERMOUNT3 = "/usr/bin/fusermount3";
     public static final String FUSERMOUNT_GLUSTERFS = "/usr/bin/fusermount-glusterfs";
     private static final int SETUID_ROOT = 04755;
+    /** The image's: no user_allow_other, mount_max unset (preload-shim/fuse.conf). */
+    public static final String FUSE_CONF = "/etc/fuse.conf";
 
     /** Builds the node and starts mounterd with {@code mounterdArgs} added to the defaults. */
     public static MounterNode start(List<String> mounterdArgs) {
@@ -41,22 +40,12 @@ public final class MounterNode implements AutoCloseable {
                 .withPreloadConfig("forward-umount-prefix " + dir.resolve("var/lib/kubelet") + "\n")
                 .withFile(FUSERMOUNT3, dist.bin("fusermount3"), SETUID_ROOT)
                 .withFile(FUSERMOUNT_GLUSTERFS, dist.bin("fusermount-glusterfs"), SETUID_ROOT)
-                // FUSE daemons run as users must serve kubelet and the pods (other users):
-                // allow_other, which fusermount grants users only with this line
-                .withFile("/etc/fuse.conf", write(dir.resolve("fuse.conf"), "user_allow_other\n"), 0644));
+                .withFile(FUSE_CONF, dist.root().resolve("etc/fuse.conf"), 0644));
         try {
             return new MounterNode(node, Mounterd.start(node, dist, mounterdArgs), dist, mounterdArgs);
         } catch (RuntimeException e) {
             node.close();
             throw e;
-        }
-    }
-
-    private static Path write(Path file, String content) {
-        try {
-            return Files.writeString(file, content);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot write " + file, e);
         }
     }
 

@@ -4,17 +4,16 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.mounter.client.MounterClient;
 import io.mounter.linux.MountInfo;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermission;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -23,26 +22,23 @@ import org.junit.jupiter.api.Test;
  * mounterd mount in the host namespace. And the shim's fsopen hook.
  */
 class FusermountStandInTest extends OnMounterNode {
-    private static final int USER = 65534;
-    private static final List<String> AS_USER = List.of("setpriv", "--reuid=" + USER, "--regid=" + USER,
-            "--clear-groups");
+    private static final int USER = ContainerUser.UID;
     private static final Duration MOUNT_APPEARS = Duration.ofSeconds(20);
 
     /**
      * sshfs as uid 65534: libfuse's own mount(2) gets EPERM from the shim, quietly, and it
      * runs /usr/bin/fusermount3. allow_other, so that root on the host (kubelet, the round
-     * trip) may enter a user's FUSE mount at all; the container's /etc/fuse.conf has
-     * user_allow_other for that, as the image would.
+     * trip) may enter a user's FUSE mount at all; fusermount's user_allow_other, which the
+     * image's /etc/fuse.conf leaves off, is set for this test.
      */
     @Test
     void sshfsAsAUser() throws IOException {
+        user().fuseConf("user_allow_other\n");
         SshServer ssh = node.node().ssh();
-        Path target = ownedByUser(node.node().newVolumeDir("sshfs-user"));
-        Path key = ownedByUser(node.node().newDirectory("sshfs-user-key")).resolve("client_key");
-        Command.of("install", "-o", Integer.toString(USER), "-g", Integer.toString(USER), "-m", "600",
-                ssh.clientKey().toString(), key.toString()).run();
+        Path target = user().own(node.node().newVolumeDir("sshfs-user"));
+        Path key = user().sshKey("sshfs-user-key");
 
-        node.container().command(asUser("sshfs", "-o", "allow_other," + ssh.sshfsOptions(key), ssh.source(),
+        node.container().command(ContainerUser.asUser("sshfs", "-o", "allow_other," + ssh.sshfsOptions(key), ssh.source(),
                 target.toString())).run();
 
         MountInfo.Entry mount = node.host().mountinfo().at(target).orElseThrow();
@@ -58,9 +54,41 @@ class FusermountStandInTest extends OnMounterNode {
         ServedMount.check(node, target, "sshfs", ssh.exportDir());
     }
 
+    /**
+     * Threat: a user's filesystem opened to root and other users (kubelet, pods, mounterd),
+     * who would trust what it serves, or hang in it. The image's fuse.conf has no
+     * user_allow_other, so a user's allow_other is refused, as fusermount refuses it.
+     */
+    @Test
+    void aUsersAllowOtherIsRefusedUnderTheImagesFuseConf() throws IOException {
+        assertFalse(node.container().run("cat", MounterNode.FUSE_CONF).stdout().lines()
+                .anyMatch(line -> line.strip().equals("user_allow_other")), "the image's fuse.conf allows it not");
+        SshServer ssh = node.node().ssh();
+        Path target = user().own(node.node().newVolumeDir("sshfs-user-allow-other"));
+        Path key = user().sshKey("sshfs-allow-other-key");
+
+        CommandResult result = node.container().command(ContainerUser.asUser("sshfs", "-o", "allow_other," + ssh.sshfsOptions(key),
+                ssh.source(), target.toString())).exec();
+
+        assertFalse(result.succeeded(), result.describe());
+        assertTrue(result.stderr().contains("option allow_other only allowed if 'user_allow_other' is set"),
+                result.describe());
+        assertTrue(node.host().mountinfo().at(target).isEmpty(), "nothing mounted");
+    }
+
+    @AfterEach
+    void imagesFuseConf() {
+        user().imagesFuseConf();
+    }
+
+    private ContainerUser user() {
+        return new ContainerUser(node);
+    }
+
     /** Threat: a user's daemon mounted over another pod's emptyDir (a 0777 tmpfs), hiding it. */
     @Test
     void aUsersDaemonCannotMountOverAnotherMount() throws IOException {
+        user().fuseConf("user_allow_other\n");
         SshServer ssh = node.node().ssh();
         Path emptyDir = node.node().newVolumeDir("kubernetes.io~empty-dir");
         // writable below too: here the container does not see the host's mount on it (with
@@ -68,11 +96,9 @@ class FusermountStandInTest extends OnMounterNode {
         Files.setPosixFilePermissions(emptyDir, java.nio.file.attribute.PosixFilePermissions.fromString("rwxrwxrwx"));
         node.host().run("mount", "-t", "tmpfs", "-o", "mode=0777", "other-pods-emptydir", emptyDir.toString());
         try {
-            Path key = ownedByUser(node.node().newDirectory("sshfs-over-key")).resolve("client_key");
-            Command.of("install", "-o", Integer.toString(USER), "-g", Integer.toString(USER), "-m", "600",
-                    ssh.clientKey().toString(), key.toString()).run();
+            Path key = user().sshKey("sshfs-over-key");
 
-            CommandResult over = node.container().command(asUser("sshfs", "-o", "allow_other," + ssh.sshfsOptions(key),
+            CommandResult over = node.container().command(ContainerUser.asUser("sshfs", "-o", "allow_other," + ssh.sshfsOptions(key),
                     ssh.source(), emptyDir.toString())).exec();
 
             assertFalse(over.succeeded(), over.describe());
@@ -117,11 +143,12 @@ class FusermountStandInTest extends OnMounterNode {
      */
     @Test
     void glusterfsAsAUser() throws IOException {
+        user().fuseConf("user_allow_other\n");
         GlusterVolume volume = node.node().gluster().createVolume("as-user");
-        Path target = ownedByUser(node.node().newVolumeDir("kubernetes.io~glusterfs/as-user"));
-        Path logDir = ownedByUser(node.node().newDirectory("glusterfs-user-log"));
+        Path target = user().own(node.node().newVolumeDir("kubernetes.io~glusterfs/as-user"));
+        Path logDir = user().own(node.node().newDirectory("glusterfs-user-log"));
 
-        node.container().command(asUser("glusterfs", "--volfile-server=" + GlusterServer.ADDRESS,
+        node.container().command(ContainerUser.asUser("glusterfs", "--volfile-server=" + GlusterServer.ADDRESS,
                 "--volfile-id=" + volume.name(), "--log-file=" + logDir.resolve("client.log"),
                 target.toString())).run();
 
@@ -142,26 +169,6 @@ class FusermountStandInTest extends OnMounterNode {
         // untouched: the kernel gives a descriptor (errno stays as the probe set it, EXDEV)
         CommandResult tmpfs = node.container().run(probe, "fsopen", "tmpfs");
         assertTrue(tmpfs.stdout().startsWith("ret=0 errno=18 "), "fsopen(tmpfs): " + tmpfs.stdout());
-    }
-
-    private static List<String> asUser(String... argv) {
-        List<String> all = new ArrayList<>(AS_USER);
-        all.addAll(List.of(argv));
-        return all;
-    }
-
-    /**
-     * Gives the directory to the user, and lets the user through every directory above it
-     * up to the node's (a temporary directory, 0700).
-     */
-    private Path ownedByUser(Path dir) throws IOException {
-        Command.of("chown", USER + ":" + USER, dir.toString()).run();
-        for (Path p = dir.getParent(); p.startsWith(node.node().directory()); p = p.getParent()) {
-            Set<PosixFilePermission> permissions = Files.getPosixFilePermissions(p);
-            permissions.add(PosixFilePermission.OTHERS_EXECUTE);
-            Files.setPosixFilePermissions(p, permissions);
-        }
-        return dir;
     }
 
     /** Waits for the mount in the host namespace while {@code daemon} runs (null: any time). */

@@ -56,6 +56,26 @@ class RefusalTest extends OnMounterNode {
         assertTrue(result.stderr().contains("not under an allowed prefix"), result.stderr());
     }
 
+    /**
+     * Threat: fuse-overlayfs, a type the policy refuses, is refused as fuse.fuse-overlayfs;
+     * libfuse then runs fusermount3 (the stand-in) with its subtype and, refused again, once
+     * more without it, asking for plain {@code fuse}, which the stand-in used to get mounted.
+     * A plain fuse mount is now named after the daemon's program and judged so.
+     */
+    @Test
+    void aRefusedDaemonDoesNotLandAsPlainFuseThroughTheFusermountFallback() throws IOException {
+        Path layers = node.node().newDirectory("overlay-layers");
+        for (String dir : List.of("lower", "upper", "work")) {
+            Files.createDirectories(layers.resolve(dir));
+        }
+        Path target = node.node().newVolumeDir("fuse-overlayfs");
+        CommandResult result = node.container().exec("fuse-overlayfs", "-o", "lowerdir=" + layers.resolve("lower")
+                + ",upperdir=" + layers.resolve("upper") + ",workdir=" + layers.resolve("work"), target.toString());
+        assertNotEquals(0, result.exitStatus(), "must fail: " + result.describe());
+        assertTrue(result.stderr().contains("fstype fuse.fuse-overlayfs (fuse, named after its daemon's program)"
+                + " is not allowed"), "the fallback is refused, and says so: " + result.describe());
+    }
+
     @Test
     void fstypeNotAllowed() {
         assertRefused(Errno.EPERM, fuseMount("fuse.notallowed", node.node().newVolumeDir("x")), fuseDevice());

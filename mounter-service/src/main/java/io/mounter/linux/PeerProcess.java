@@ -1,0 +1,60 @@
+package io.mounter.linux;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Optional;
+import java.util.OptionalInt;
+
+/**
+ * What /proc says of a peer (the pid from SO_PEERCRED, in mounterd's PID namespace): its
+ * real uid and parent, and the name of the program it runs. SO_PEERCRED gives the effective
+ * uid, which is root for every caller of a setuid stand-in; the real uid says which user
+ * ran it. The peer is blocked on its connection while this is read, so its pid is still
+ * its own; a parent that has exited is replaced by the reaper (PID 1), never by a stranger.
+ */
+public final class PeerProcess {
+    private final Path proc;
+
+    public PeerProcess(Path proc) {
+        this.proc = proc;
+    }
+
+    /** The real uid (first of the four on the {@code Uid:} line), empty if the process is gone. */
+    public OptionalInt realUid(int pid) {
+        return statusField(pid, "Uid:");
+    }
+
+    /** The parent's pid, empty if the process is gone. */
+    public OptionalInt parentPid(int pid) {
+        return statusField(pid, "PPid:");
+    }
+
+    /** The last component of the program's path (/proc/PID/exe), empty if unknown. */
+    public Optional<String> programName(int pid) {
+        if (pid <= 0) {
+            return Optional.empty();
+        }
+        try {
+            Path exe = Files.readSymbolicLink(proc.resolve(Integer.toString(pid)).resolve("exe"));
+            Path name = exe.getFileName();
+            // a program replaced on disk while it runs reads "/usr/bin/x (deleted)"
+            return name == null ? Optional.empty() : Optional.of(name.toString().replaceFirst(" \\(deleted\\)$", ""));
+        } catch (IOException | UnsupportedOperationException e) {
+            return Optional.empty();
+        }
+    }
+
+    private OptionalInt statusField(int pid, String key) {
+        if (pid <= 0) {
+            return OptionalInt.empty();
+        }
+        try (var lines = Files.lines(proc.resolve(Integer.toString(pid)).resolve("status"))) {
+            return lines.filter(line -> line.startsWith(key)).findFirst()
+                    .map(line -> line.substring(key.length()).trim().split("\\s+")[0])
+                    .map(value -> OptionalInt.of(Integer.parseInt(value))).orElse(OptionalInt.empty());
+        } catch (IOException | RuntimeException e) {
+            return OptionalInt.empty();
+        }
+    }
+}
