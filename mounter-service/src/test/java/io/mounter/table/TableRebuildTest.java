@@ -9,6 +9,7 @@ import io.mounter.linux.DeviceNumber;
 import io.mounter.linux.MountInfo;
 import io.mounter.policy.MountPolicy;
 import io.mounter.protocol.MountEntry;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -16,8 +17,14 @@ import org.junit.jupiter.api.Test;
 
 class TableRebuildTest {
     private static final String POD = "/var/lib/kubelet/pods/p/volumes/";
-    private static final MountPolicy POLICY = new MountPolicy(MountPolicy.DEFAULT_FSTYPES, MountPolicy.DEFAULT_PREFIXES,
-            Set.of(0));
+    /** The defaults and plain fuse, as an operator may allow it (--allow-fstype fuse). */
+    private static final MountPolicy POLICY = new MountPolicy(withPlainFuse(), MountPolicy.DEFAULT_PREFIXES, Set.of(0));
+
+    private static Set<String> withPlainFuse() {
+        Set<String> fstypes = new HashSet<>(MountPolicy.DEFAULT_FSTYPES);
+        fstypes.add("fuse");
+        return fstypes;
+    }
     private static final long NOW = 1_700_000_999_000L;
 
     private static MountRecord saved(String name, String fstype, String source, int minor) {
