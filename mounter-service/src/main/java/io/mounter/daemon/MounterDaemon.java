@@ -161,7 +161,7 @@ public final class MounterDaemon implements Callable<Integer> {
             try {
                 // the table is rebuilt before anything is served
                 keeper = opened.add(TableKeeper.start(new TableKeeper.Parts(stateDir, table, policy, executor,
-                        Path.of("/proc"), health, (MountEvents) metrics, Clock.systemUTC(), respawn)));
+                        Path.of("/proc"), MountNamespaceScan.procOf(Path.of(hostMountNamespace)), health, (MountEvents) metrics, Clock.systemUTC(), respawn)));
             } catch (SyscallException e) {
                 return refuse("cannot read the host's mounts: " + e.getMessage());
             }

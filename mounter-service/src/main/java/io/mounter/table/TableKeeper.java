@@ -14,6 +14,8 @@ import java.time.Clock;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.function.IntPredicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -38,9 +40,18 @@ public final class TableKeeper implements AutoCloseable {
         this.starts = starts;
     }
 
+    static final String SERVED_OUTSIDE = "a saved record names a FUSE mount served from outside the mount container:"
+            + " not mounterd's; left alone";
+
     /** What the keeper needs of mounterd. */
+    /**
+     * @param procRoot the mount container's procfs (mounterd's own)
+     * @param hostProcRoot the node's procfs, where a FUSE mount served from outside the
+     *     container shows its daemon; empty if unknown
+     */
     public record Parts(Path stateDir, MountTable table, MountPolicy policy, MountExecutor executor,
-                        Path procRoot, Health health, MountEvents events, Clock clock, Respawner respawner) {
+                        Path procRoot, Optional<Path> hostProcRoot, Health health, MountEvents events, Clock clock,
+                        Respawner respawner) {
     }
 
     /**
@@ -58,7 +69,7 @@ public final class TableKeeper implements AutoCloseable {
         int self = (int) ProcessHandle.current().pid();
         List<MountInfo.Entry> mounts = mountinfo.read();
         TableRebuild.Result rebuilt = TableRebuild.rebuild(saved.mounts(), mounts, parts.policy(),
-                servingDaemons(holders, self), parts.clock().millis());
+                servingDaemons(holders, self), servedOnTheNode(parts.hostProcRoot()), parts.clock().millis());
         parts.table().addAll(rebuilt.table());
         restoreCommands(saved, store, parts.table());
         report(rebuilt, parts.events());
@@ -78,7 +89,7 @@ public final class TableKeeper implements AutoCloseable {
         parts.events().started(starts);
         log.atInfo().setMessage("table restored").addKeyValue("op", "START").addKeyValue("starts", starts)
                 .addKeyValue("known", rebuilt.known().size()).addKeyValue("adopted", rebuilt.adopted().size())
-                .addKeyValue("gone", rebuilt.gone().size()).addKeyValue("state", store.file()).log();
+                .addKeyValue("gone", rebuilt.gone().size() + rebuilt.foreign().size()).addKeyValue("state", store.file()).log();
         return new TableKeeper(writer, watcher, starts);
     }
 
@@ -141,7 +152,31 @@ public final class TableKeeper implements AutoCloseable {
         return serving;
     }
 
+    /**
+     * Whether some process of the node holds a connection, from one scan of the node's /proc,
+     * made only if asked (a saved FUSE mount that no one in the container serves).
+     */
+    private static IntPredicate servedOnTheNode(Optional<Path> hostProcRoot) {
+        if (hostProcRoot.isEmpty()) {
+            return connection -> false;
+        }
+        var scan = new Object() {
+            Map<Integer, List<Integer>> holders;
+        };
+        return connection -> {
+            if (scan.holders == null) {
+                scan.holders = FuseDaemons.holders(hostProcRoot.get());
+            }
+            return scan.holders.containsKey(connection);
+        };
+    }
+
     private static void report(TableRebuild.Result rebuilt, MountEvents events) {
+        for (MountRecord record : rebuilt.foreign()) {
+            log.atWarn().setMessage("forgotten").addKeyValue("op", "START")
+                    .addKeyValue("target", record.entry().target()).addKeyValue("fstype", record.entry().fstype())
+                    .addKeyValue("reason", SERVED_OUTSIDE).log();
+        }
         for (MountRecord record : rebuilt.gone()) {
             log.atInfo().setMessage("forgotten").addKeyValue("op", "START")
                     .addKeyValue("target", record.entry().target()).addKeyValue("fstype", record.entry().fstype())

@@ -10,6 +10,7 @@ import io.mounter.protocol.MountEntry;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.function.IntPredicate;
 
 /**
  * Rebuilds the mount table at start from the saved state and the host's mountinfo. mounterd
@@ -31,8 +32,17 @@ final class TableRebuild {
     private TableRebuild() {
     }
 
-    /** The table to start with, in order (saved records first), and what was dropped. */
-    record Result(List<MountRecord> known, List<MountRecord> adopted, List<MountRecord> gone) {
+    /**
+     * The table to start with, in order (saved records first), and what was dropped: records
+     * whose mount is gone, and records whose mount a process outside the mount container serves
+     * (another driver's, which a crafted or stale record named).
+     */
+    record Result(List<MountRecord> known, List<MountRecord> adopted, List<MountRecord> gone,
+                  List<MountRecord> foreign) {
+        Result(List<MountRecord> known, List<MountRecord> adopted, List<MountRecord> gone) {
+            this(known, adopted, gone, List.of());
+        }
+
         List<MountRecord> table() {
             List<MountRecord> all = new ArrayList<>(known);
             all.addAll(adopted);
@@ -47,9 +57,19 @@ final class TableRebuild {
      */
     static Result rebuild(List<MountRecord> saved, List<MountInfo.Entry> mounts, MountPolicy policy,
                           Map<Integer, Integer> daemonsByConnection, long now) {
+        return rebuild(saved, mounts, policy, daemonsByConnection, connection -> false, now);
+    }
+
+    /**
+     * @param servedOutside whether a process outside the mount container holds a FUSE
+     *     connection; asked only of saved FUSE records that no process in the container serves
+     */
+    static Result rebuild(List<MountRecord> saved, List<MountInfo.Entry> mounts, MountPolicy policy,
+                          Map<Integer, Integer> daemonsByConnection, IntPredicate servedOutside, long now) {
         boolean[] used = new boolean[mounts.size()];
         List<MountRecord> known = new ArrayList<>();
         List<MountRecord> gone = new ArrayList<>();
+        List<MountRecord> foreign = new ArrayList<>();
         for (MountRecord record : saved) {
             // the file is a hint, never an authority: a record the policy would not allow now
             // (another prefix, another type) is dropped, whatever is mounted there
@@ -57,9 +77,17 @@ final class TableRebuild {
                     ? find(record, mounts, used) : -1;
             if (found < 0) {
                 gone.add(record);
+                continue;
+            }
+            MountRecord restored = restored(record, mounts.get(found));
+            int connection = restored.fuseConnection();
+            // mounterd's FUSE mounts are served from the container, or by nobody (dead, to be
+            // brought back); one served from elsewhere is not its own, and is never touched
+            if (connection >= 0 && !daemonsByConnection.containsKey(connection) && servedOutside.test(connection)) {
+                foreign.add(record);
             } else {
                 used[found] = true;
-                known.add(restored(record, mounts.get(found)));
+                known.add(restored);
             }
         }
         List<MountRecord> adopted = new ArrayList<>();
@@ -70,7 +98,7 @@ final class TableRebuild {
                         mount.device()));
             }
         }
-        return new Result(known, adopted, gone);
+        return new Result(known, adopted, gone, foreign);
     }
 
     /** The saved record with the host's device and source (the state file holds it masked). */

@@ -15,6 +15,7 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -58,7 +59,7 @@ class TableKeeperTest {
         MountPolicy policy = new MountPolicy(MountPolicy.DEFAULT_FSTYPES, List.of(dir.resolve("pods").toString()),
                 Set.of(0));
         return TableKeeper.start(new TableKeeper.Parts(dir.resolve("state"), new MountTable(), policy, executor,
-                proc, health, new MountEvents() {
+                proc, Optional.empty(), health, new MountEvents() {
                     @Override
                     public void staleMountCleaned(String target, String reason) {
                     }

@@ -96,6 +96,25 @@ class TableRebuildTest {
                 POLICY, Map.of(), NOW).gone());
     }
 
+    /**
+     * Threat: a crafted or stale record naming another driver's FUSE mount. Known only if a
+     * process in the container serves it, or nobody does (a dead mount of mounterd's, to be
+     * brought back); one served from outside the container is not mounterd's.
+     */
+    @Test
+    void aSavedFuseRecordServedFromOutsideTheContainerIsForeign() {
+        MountRecord ours = saved("ours", "fuse.sshfs", "u@h:/a", 60);
+        MountRecord dead = saved("dead", "fuse.sshfs", "u@h:/b", 61);
+        MountRecord theirs = saved("theirs", "fuse.sshfs", "u@h:/c", 62);
+        TableRebuild.Result result = TableRebuild.rebuild(List.of(ours, dead, theirs),
+                host(line(POD + "ours", "fuse.sshfs", "u@h:/a", 60), line(POD + "dead", "fuse.sshfs", "u@h:/b", 61),
+                        line(POD + "theirs", "fuse.sshfs", "u@h:/c", 62)),
+                POLICY, Map.of(60, 1234), connection -> connection == 62 || connection == 60, NOW);
+        assertEquals(List.of(ours, dead), result.known());
+        assertEquals(List.of(theirs), result.foreign());
+        assertEquals(List.of(), result.adopted(), "not adopted either: nobody in the container serves it");
+    }
+
     @Test
     void aMaskedSavedSourceMatchesAndGetsTheRealSourceBack() {
         MountRecord masked = saved("dav", "fuse.davfs", "https://u:<masked>@dav.example/d", 66);
