@@ -43,6 +43,22 @@ class ContainerImageTest extends OnDockerNode {
         assertTrue(ran("mounterctl", "status").stdout().startsWith("ok: "), "mounterctl status");
     }
 
+    /**
+     * The image's fuse.conf: user_allow_other off, so a daemon run as a user cannot open its
+     * filesystem to root and the pods; a user's allow_other is refused by the stand-in.
+     */
+    @Test
+    void aUsersAllowOtherIsRefusedInTheImage() {
+        assertTrue(ran("cat", "/etc/fuse.conf").stdout().lines().noneMatch(line -> line.strip().equals("user_allow_other")));
+        ran("sh", "-c", "mkdir -p /tmp/user-fs/source /tmp/user-fs/target && chown -R 65534:65534 /tmp/user-fs");
+        // bindfs as a user: its own mount(2) is refused, and libfuse runs the stand-in
+        CommandResult result = node.container().exec("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                "bindfs", "-o", "allow_other", "/tmp/user-fs/source", "/tmp/user-fs/target");
+        assertTrue(result.exitStatus() != 0, result::describe);
+        assertTrue(result.stderr().contains("option allow_other only allowed if 'user_allow_other' is set"),
+                result::describe);
+    }
+
     /** {@code docker exec mounter ARGV}: must exit 0 without a word from the shim. */
     private CommandResult ran(String... argv) {
         CommandResult result = node.container().exec(argv);

@@ -23,6 +23,7 @@ import org.junit.jupiter.api.Test;
  * host unmounts ({@link ServedFromContainer}).
  */
 class DockerMountTest extends OnDockerNode {
+    private static final String SECRET = "hunter2";
     private static final String STANDARD_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
     @Test
@@ -107,6 +108,33 @@ class DockerMountTest extends OnDockerNode {
         ServedFromContainer.check(node, target, "glusterfs", volume.brick());
     }
 
+    /**
+     * Options holding a credential reach the container on stdin: the engine keeps each
+     * exec's command line (its exec_create event says it to anyone who may read events), and
+     * it must not hold the password.
+     */
+    @Test
+    void aCredentialOptionReachesTheContainerOnStdinNotInTheExecsCommandLine() throws IOException {
+        GlusterVolume volume = node.gluster().createVolume("e2e-credential-option");
+        Path target = node.newVolumeDir("kubernetes.io~glusterfs/credential");
+        Path log = node.newDirectory("kubelet-mounter").resolve("kubelet-mounter.log");
+        long since = System.currentTimeMillis() / 1000 - 1;
+        CommandResult mount = kubeletMounter(kubeletMounterConfig(log), "x-password=" + SECRET + ",log-level=WARNING",
+                volume.source(), target);
+
+        assertEquals(0, mount.exitStatus(), mount::describe);
+        ServedFromContainer.check(node, target, "glusterfs", volume.brick());
+        CommandResult events = node.host().command(List.of("docker", "events", "--since", Long.toString(since),
+                        "--until", Long.toString(System.currentTimeMillis() / 1000 + 1), "--filter", "event=exec_create",
+                        "--format", "{{.Action}}"))
+                .withEnvironment(Map.of("PATH", STANDARD_PATH, "DOCKER_HOST", System.getenv("DOCKER_HOST")))
+                .withTimeout(Duration.ofSeconds(30)).exec();
+        assertEquals(0, events.exitStatus(), events::describe);
+        assertTrue(events.stdout().contains("exec_create: sh -c"), "the exec's command line: " + events.stdout());
+        assertFalse(events.stdout().contains(SECRET), "the engine keeps no password: " + events.stdout());
+        assertFalse(Files.readString(log).contains(SECRET), Files.readString(log));
+    }
+
     /** kubelet-mounter's config routing glusterfs to the container through the docker CLI, logging to {@code log}. */
     private Path kubeletMounterConfig(Path log) throws IOException {
         return Files.write(log.resolveSibling("kubelet-mounter.conf"), List.of(
@@ -122,10 +150,14 @@ class DockerMountTest extends OnDockerNode {
                 source, target);
     }
 
-    /** The kubelet-mounter the entrypoint installed, run in the host namespace with kubelet's argv. */
     private CommandResult kubeletMounter(Path config, String source, Path target) {
+        return kubeletMounter(config, "log-level=WARNING", source, target);
+    }
+
+    /** The kubelet-mounter the entrypoint installed, run in the host namespace with kubelet's argv. */
+    private CommandResult kubeletMounter(Path config, String options, String source, Path target) {
         return node.host().command(List.of(node.installDir().resolve("kubelet-mounter").toString(),
-                        "mount", "-t", "glusterfs", "-o", "log-level=WARNING", source, target.toString()))
+                        "mount", "-t", "glusterfs", "-o", options, source, target.toString()))
                 .withEnvironment(Map.of(
                         "PATH", STANDARD_PATH,
                         "DOCKER_HOST", System.getenv("DOCKER_HOST"),

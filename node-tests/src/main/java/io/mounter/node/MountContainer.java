@@ -23,8 +23,10 @@ import java.util.Map;
  * own), a fresh /proc for its PID namespace,
  * the host's /proc at /host/proc (as the static pod mounts it), a tmpfs /run, and the
  * fixture's shared directory bound at the same path, so kubelet's pod directories are the
- * same files on both sides. Mount propagation between container and host is none: a mount
- * reaches the host only if something (mounterd) makes it there. The image's files
+ * same files on both sides. Mount propagation between container and host is none (a mount
+ * reaches the host only if something, mounterd, makes it there), unless the config names a
+ * directory the container follows: mounts made on the host below it then show in the
+ * container too, as with a static pod's HostToContainer volume. The image's files
  * ({@link ContainerConfig#files()}) are written into the overlay before its root is pivoted to.
  *
  * <p>The init (see {@link HolderProcess}) reaps orphans, which daemonized FUSE helpers
@@ -45,7 +47,7 @@ public final class MountContainer implements AutoCloseable {
 
     private static final String INIT_SCRIPT = """
             set -eu
-            scratch=$1 shared=$2 preload=$3 config=$4
+            scratch=$1 shared=$2 preload=$3 config=$4 followed=$5
             # /proc is still the host's: this is the init's pid as the host sees it
             read -r pid _ < /proc/self/stat
             mount -t tmpfs -o mode=755 mounter-container "$scratch"
@@ -67,10 +69,13 @@ public final class MountContainer implements AutoCloseable {
             mount -t tmpfs -o mode=755 container-run "$root/run"
             # not --rbind: that would copy this container's own scratch and root mounts into it
             mount --bind "$shared" "$root$shared"
+            # HostToContainer: this namespace's copy of the host's shared mount there is its
+            # slave (unshare --propagation slave), and so is a bind of it
+            if [ -n "$followed" ]; then mount --bind "$followed" "$root$followed"; fi
             if [ -n "$config" ]; then mkdir -p "$root/etc/mounter"; cp "$config" "$root/etc/mounter/preload.conf"; fi
             # the image's files, as triples SOURCE PATH MODE, written through the overlay:
             # the host's own file in the lower layer stays as it is
-            shift 4
+            shift 5
             while [ $# -ge 3 ]; do
                 install -D -o root -g root -m "$3" "$1" "$root$2"
                 shift 3
@@ -113,9 +118,16 @@ public final class MountContainer implements AutoCloseable {
             configFile = staged.toString();
         }
         String preload = config.preloadLibrary() == null ? "" : config.preloadLibrary() + "\n";
+        Path followed = config.followedDir();
+        if (followed != null) {
+            // a shared mount on the host (as / is under systemd) for the container's copy to follow
+            host.run("mount", "--bind", followed.toString(), followed.toString());
+            host.run("mount", "--make-shared", followed.toString());
+        }
         List<String> wrapper = List.of("nsenter", "--mount=" + host.mountNsPath(), "--net=" + network.path(), "--",
-                "unshare", "--mount", "--pid", "--fork", "--propagation", "private", "--");
-        List<String> args = new ArrayList<>(List.of(scratchDir.toString(), sharedDir.toString(), preload, configFile));
+                "unshare", "--mount", "--pid", "--fork", "--propagation", followed == null ? "private" : "slave", "--");
+        List<String> args = new ArrayList<>(List.of(scratchDir.toString(), sharedDir.toString(), preload, configFile,
+                followed == null ? "" : followed.toString()));
         for (ContainerConfig.ImageFile file : config.files()) {
             args.addAll(List.of(file.source().toString(), file.containerPath(), Integer.toOctalString(file.mode())));
         }

@@ -16,10 +16,13 @@ public final class MounterNode implements AutoCloseable {
     private final SimulatedNode node;
     private final Distribution dist;
     private final List<String> mounterdArgs;
+    private final boolean kubeletDirFollowsHost;
     private Mounterd mounterd;
 
-    private MounterNode(SimulatedNode node, Mounterd mounterd, Distribution dist, List<String> mounterdArgs) {
+    private MounterNode(SimulatedNode node, Mounterd mounterd, Distribution dist, List<String> mounterdArgs,
+                        boolean kubeletDirFollowsHost) {
         this.node = node;
+        this.kubeletDirFollowsHost = kubeletDirFollowsHost;
         this.mounterd = mounterd;
         this.dist = dist;
         this.mounterdArgs = List.copyOf(mounterdArgs);
@@ -34,23 +37,42 @@ public final class MounterNode implements AutoCloseable {
 
     /** Builds the node and starts mounterd with {@code mounterdArgs} added to the defaults. */
     public static MounterNode start(List<String> mounterdArgs) {
+        return start(mounterdArgs, false);
+    }
+
+    /**
+     * As {@link #start(List)}; with {@code kubeletDirFollowsHost}, the container sees the
+     * mounts made on the host below the kubelet directory, as the static pod's HostToContainer
+     * volume does, mounterd's own included.
+     */
+    public static MounterNode start(List<String> mounterdArgs, boolean kubeletDirFollowsHost) {
         Distribution dist = Distribution.locate();
-        SimulatedNode node = SimulatedNode.start(dir -> ContainerConfig.plain()
+        SimulatedNode node = SimulatedNode.start(dir -> followed(dir, kubeletDirFollowsHost, ContainerConfig.plain()
                 .withPreload(dist.preloadLibrary())
                 .withPreloadConfig("forward-umount-prefix " + dir.resolve("var/lib/kubelet") + "\n")
                 .withFile(FUSERMOUNT3, dist.bin("fusermount3"), SETUID_ROOT)
                 .withFile(FUSERMOUNT_GLUSTERFS, dist.bin("fusermount-glusterfs"), SETUID_ROOT)
-                .withFile(FUSE_CONF, dist.root().resolve("etc/fuse.conf"), 0644));
+                .withFile(FUSE_CONF, dist.root().resolve("etc/fuse.conf"), 0644)));
         try {
-            return new MounterNode(node, Mounterd.start(node, dist, mounterdArgs), dist, mounterdArgs);
+            return new MounterNode(node, Mounterd.start(node, dist, mounterdArgs), dist, mounterdArgs,
+                    kubeletDirFollowsHost);
         } catch (RuntimeException e) {
             node.close();
             throw e;
         }
     }
 
+    private static ContainerConfig followed(Path dir, boolean kubeletDirFollowsHost, ContainerConfig config) {
+        return kubeletDirFollowsHost ? config.withFollowedDir(dir.resolve("var/lib/kubelet")) : config;
+    }
+
     public static MounterNode start() {
         return start(List.of());
+    }
+
+    /** Whether the container sees the host's mounts below the kubelet directory (HostToContainer). */
+    public boolean kubeletDirFollowsHost() {
+        return kubeletDirFollowsHost;
     }
 
     public SimulatedNode node() {

@@ -29,16 +29,22 @@ import org.junit.jupiter.params.provider.CsvSource;
  */
 class KubeletMounterCommandLineTest {
     private static final String SECRET = "hunter2";
+    /** What sh runs in the container when options come on stdin (kubelet-mounter's READ_OPTIONS_AND_MOUNT). */
+    private static final String READ_OPTIONS_AND_MOUNT = "IFS= read -r options || exit 32; exec mount -o \"$options\" \"$@\"";
     private static final String SOURCE = "127.0.0.2:/v1";
     private static final String TARGET = "/var/lib/kubelet/pods/uid-1/volumes/kubernetes.io~glusterfs/data";
     private static final List<String> TOOLS = List.of("awk", "sed", "tr", "date", "mktemp", "rm", "timeout",
             "sleep", "env", "cat", "nsenter");
     private static final String K8S_POD_UID_FORMAT = "{{.Name}}|{{index .Config.Labels \"io.kubernetes.pod.uid\"}}";
 
-    /** Each fake appends its argv as {@code [arg][arg]...} to $CALLS, then runs its case body. */
+    /**
+     * Each fake appends its argv as {@code [arg][arg]...} to $CALLS, and for an exec with
+     * stdin (-i), what it read to $CALLS.stdin; then runs its case body.
+     */
     private static final String FAKE_HEAD = """
             #!/bin/sh
             { printf '[%s]' "$@"; printf '\\n'; } >>"$CALLS"
+            case "$1 $2" in "exec -i") cat >>"$CALLS.stdin" ;; esac
             # what a mount that worked leaves: its line in the host's mountinfo
             lands() { printf '36 1 0:99 / %s rw - fuse.glusterfs 127.0.0.2:/v1 rw\\n' "$LANDS_AT" >>"$KUBELET_MOUNTER_MOUNTINFO"; }
             """;
@@ -101,6 +107,12 @@ class KubeletMounterCommandLineTest {
         return run("mount", "-t", "glusterfs", "-o", options, SOURCE, TARGET);
     }
 
+    /** What the execs with stdin read, in order. */
+    private String execStdin() throws IOException {
+        Path stdin = Path.of(calls + ".stdin");
+        return Files.exists(stdin) ? Files.readString(stdin) : "";
+    }
+
     private List<String> calls() throws IOException {
         return Files.exists(calls) ? Files.readAllLines(calls) : List.of();
     }
@@ -153,9 +165,10 @@ class KubeletMounterCommandLineTest {
         assertEquals(List.of(
                 bracketed("pods", "--label", "name=glusterfs-mounter", "--state", "ready", "-q"),
                 bracketed("ps", "--pod", "pod-1", "--name", "^mounter$", "--state", "running", "-q"),
-                // the real mount gets the secret unmasked
-                bracketed("exec", "-s", "--timeout=120", "ctr-1", "mount", "-t", "glusterfs",
-                        "-o", "password=" + SECRET + ",log-level=WARNING", "--", SOURCE, TARGET)), calls());
+                // options with a credential: on stdin, unmasked, for sh in the container to give mount
+                bracketed("exec", "-i", "ctr-1", "sh", "-c", READ_OPTIONS_AND_MOUNT, "mount", "-t", "glusterfs",
+                        "--", SOURCE, TARGET)), calls());
+        assertEquals("password=" + SECRET + ",log-level=WARNING\n", execStdin());
         String line = log();
         assertTrue(line.contains("op=mount fstype=glusterfs route=container runtime=crictl "
                 + "selector=name=glusterfs-mounter container=mounter id=ctr-1 status=0"), line);
@@ -240,7 +253,7 @@ class KubeletMounterCommandLineTest {
         assertTrue(result.stdout().contains("token=<masked>"), result.stdout());
         assertTrue(result.stderr().endsWith("kubelet-mounter: mount of glusterfs at " + TARGET
                 + " failed in container mounter (crictl, selector name=glusterfs-mounter): exit 7\n"), result.stderr());
-        assertTrue(calls().get(2).contains("PassWord=" + SECRET), "the real command is unmasked: " + calls());
+        assertTrue(execStdin().contains("PassWord=" + SECRET), "the real options are unmasked: " + execStdin());
         assertNoSecretLeft(result);
     }
 
@@ -255,7 +268,8 @@ class KubeletMounterCommandLineTest {
         CommandResult result = run("mount", "-t", "glusterfs", "-o", options, source, TARGET);
 
         assertExit(32, result);
-        assertTrue(calls().get(2).contains("[" + options + "][--][" + source + "]"), "the real command is unmasked: " + calls());
+        assertTrue(calls().get(2).endsWith("[--][" + source + "][" + TARGET + "]"), "the real source is unmasked: " + calls());
+        assertEquals(options + "\n", execStdin(), "the real options, on stdin");
         assertTrue(log().contains("args: -t glusterfs -o 'user=bob,password=<masked>,log-level=WARNING' "
                 + "//bob:<masked>@srv/share " + TARGET + "\n"), log());
         assertTrue(result.stderr().contains("cannot mount //bob:<masked>@srv/share read-only"), result.stderr());
@@ -358,7 +372,7 @@ class KubeletMounterCommandLineTest {
                 "ps -q --filter label=name=glusterfs-mounter") printf 'sandbox-1\\n' ;;
                 "inspect --format "*" sandbox-1") echo '/k8s_POD_glusterfs-mounter_kube-system_uid-9_0|uid-9' ;;
                 "ps -q --filter label=io.kubernetes.pod.uid=uid-9 --filter label=io.kubernetes.container.name=mounter") echo ctr-9 ;;
-                "exec ctr-9 mount "*) lands; echo mounted ;;
+                "exec -i ctr-9 sh -c "*) lands; echo mounted ;;
                 """);
 
         CommandResult result = mountGlusterfs("password=" + SECRET);
@@ -370,8 +384,10 @@ class KubeletMounterCommandLineTest {
                 bracketed("inspect", "--format", K8S_POD_UID_FORMAT, "sandbox-1"),
                 bracketed("ps", "-q", "--filter", "label=io.kubernetes.pod.uid=uid-9",
                         "--filter", "label=io.kubernetes.container.name=mounter"),
-                bracketed("exec", "ctr-9", "mount", "-t", "glusterfs", "-o", "password=" + SECRET, "--", SOURCE, TARGET)),
+                bracketed("exec", "-i", "ctr-9", "sh", "-c", READ_OPTIONS_AND_MOUNT, "mount", "-t", "glusterfs", "--",
+                        SOURCE, TARGET)),
                 calls());
+        assertEquals("password=" + SECRET + "\n", execStdin());
         assertNoSecretLeft(result);
     }
 

@@ -21,10 +21,18 @@ abstract class OnMounterNode {
         return List.of();
     }
 
+    /**
+     * Whether the container sees the host's later mounts below the kubelet directory, as the
+     * static pod's HostToContainer volume does: attacks are run on that node as well.
+     */
+    protected boolean kubeletDirFollowsHost() {
+        return false;
+    }
+
     @BeforeAll
     void startNode() {
         Privileged.assume();
-        node = MounterNode.start(mounterdArgs());
+        node = MounterNode.start(mounterdArgs(), kubeletDirFollowsHost());
     }
 
     /** One request to the node's mounterd on a connection of its own, as the shim sends it. */
