@@ -44,7 +44,7 @@ static int send_and_die(const char *target, int delay_us)
     char data[128];
     snprintf(data, sizeof data, "fd=%d,rootmode=40000,user_id=0,group_id=0", fuse);
     struct mounter_request rq = {.op = MOUNTER_OP_MOUNT, .id = 1, .source = "mount-and-die",
-                                 .target = target, .fstype = "fuse", .mount_flags = MS_NOSUID | MS_NODEV,
+                                 .target = target, .fstype = "fuse.sshfs", .mount_flags = MS_NOSUID | MS_NODEV,
                                  .data = data, .fd = fuse};
     static uint8_t buf[MOUNTER_REQUEST_MAX];
     ssize_t len = mounter_encode_request(&rq, buf, sizeof buf, NULL);

@@ -5,6 +5,7 @@ import io.mounter.door.HttpListenAddress;
 import io.mounter.door.SocketFile;
 import io.mounter.door.SocketServer;
 import io.mounter.door.UserShare;
+import io.mounter.door.csi.CsiServer;
 import io.mounter.door.StatusEndpoint;
 import io.mounter.executor.PinnedExecutor;
 import io.mounter.linux.Abi;
@@ -25,6 +26,7 @@ import io.mounter.request.DaemonLocator;
 import io.mounter.request.MountHelper;
 import io.mounter.request.DaemonNames;
 import io.mounter.request.RequestGate;
+import io.mounter.request.volume.VolumeOperations;
 import io.mounter.request.RequestHandler;
 import io.mounter.table.FuseDaemons;
 import io.mounter.table.MountTable;
@@ -104,6 +106,9 @@ public final class MounterDaemon implements Callable<Integer> {
     @Mixin
     PolicySettings policySettings;
 
+    @Mixin
+    CsiSettings csiSettings;
+
     public static void main(String[] args) {
         System.exit(new CommandLine(new MounterDaemon()).execute(args));
     }
@@ -173,9 +178,20 @@ public final class MounterDaemon implements Callable<Integer> {
             SocketServer server = new SocketServer(listener,
                     requestHandler(policy, executor, table, health, metrics, helpers, requests), workers,
                     new UserShare(peers, userShare));
+            CsiServer csi;
+            try {
+                csi = csiSettings.enabled() ? opened.add(CsiServer.start(csiSettings.socket(), csiSettings.driverName,
+                        csiSettings.nodeId(), new VolumeOperations(policy, executor, table, helpers, Clock.systemUTC()),
+                        () -> true)) : null;
+            } catch (IOException e) {
+                return refuse("cannot serve CSI on " + csiSettings.endpoint + ": " + e.getMessage());
+            }
             // before serving: a SIGTERM that comes as soon as the first request is answered
             // must find the hook (else the JVM exits without saving or removing the socket)
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                if (csi != null) {
+                    csi.close();
+                }
                 stop(server, listener, keeper);
                 executor.close();
                 httpStart.close();
@@ -185,7 +201,8 @@ public final class MounterDaemon implements Callable<Integer> {
             log.atInfo().setMessage("ready").addKeyValue("socket", socket)
                     .addKeyValue("host_mount_ns", hostMountNamespace).addKeyValue("http", httpListen)
                     .addKeyValue("fstypes", policy.fstypes()).addKeyValue("prefixes", policy.targetPrefixes())
-                    .addKeyValue("uids", policy.uids()).log();
+                    .addKeyValue("uids", policy.uids())
+                    .addKeyValue("csi", csi == null ? "off" : csiSettings.socket() + " as " + csiSettings.driverName).log();
             server.awaitTermination();
             return 0;
         }
@@ -198,8 +215,9 @@ public final class MounterDaemon implements Callable<Integer> {
 
     /**
      * Repair in the pods' namespaces, found through the host's /proc: the one that holds
-     * {@code --host-mount-ns} ({@code /host/proc/1/ns/mnt}). The host's namespace (mended by
-     * the respawn itself) and mounterd's own are never visited.
+     * {@code --host-mount-ns} ({@code /host/proc/1/ns/mnt}). mounterd's own namespace is never
+     * visited; the host's is, for other mounts of the dead filesystem there than the one the
+     * respawn replaced (a CSI volume's published bind copies).
      */
     private PodRepair podRepair(PinnedExecutor executor) {
         Path namespace = Path.of(hostMountNamespace);
@@ -208,8 +226,9 @@ public final class MounterDaemon implements Callable<Integer> {
             log.atWarn().setMessage("pods are not repaired").addKeyValue("host_mount_ns", hostMountNamespace)
                     .addKeyValue("reason", "not a PROC/PID/ns/mnt path, so the host's processes are not known").log();
         }
+        // the host's namespace is visited too: a CSI volume's published targets are bind
+        // copies there of the staged mount the respawn replaced
         Set<Long> skip = new HashSet<>();
-        skip.add(MountNamespaceScan.namespaceInode(namespace));
         skip.add(MountNamespaceScan.namespaceInode(Path.of("/proc/self/ns/mnt")));
         return new PodRepair(executor, hostProc, skip);
     }

@@ -68,7 +68,7 @@ public final class SocketFile {
      * Refuses a socket directory that anyone but mounterd's own user may change: writable by
      * group or others (sticky or not), or owned by another user, who could chmod it.
      */
-    static void checkDirectory(Path directory) throws IOException {
+    public static void checkDirectory(Path directory) throws IOException {
         String problem = PrivateDirectory.problem(directory);
         if (problem != null) {
             throw new UnsafeSocketException("the socket directory " + directory + " " + problem
@@ -84,7 +84,7 @@ public final class SocketFile {
      * @return whether the mode had to be fixed
      * @throws UnsafeSocketException if it is still wrong after that
      */
-    static boolean ensureMode(Path socket, int mode) throws IOException {
+    public static boolean ensureMode(Path socket, int mode) throws IOException {
         int found = mode(socket);
         if (found == mode) {
             return false;

@@ -1,6 +1,7 @@
 package io.mounter.executor;
 
 import io.mounter.linux.DeviceNumber;
+import io.mounter.linux.FsStats;
 import io.mounter.policy.AuthorizedMount;
 import io.mounter.policy.ContainedPath;
 
@@ -86,6 +87,66 @@ public sealed interface HostCommand<R> {
         @Override
         public DeviceNumber runOn(HostOperations host) {
             return host.moveBeneath(from, to, dead);
+        }
+    }
+
+    /**
+     * Binds a copy of the mount whose root is at {@code source} onto {@code target}, read-only
+     * if asked (nosuid and nodev kept); both resolved like mount targets. EBUSY if the target
+     * is a mount point already.
+     *
+     * <p>Result: the device now at {@code target}.
+     */
+    record Bind(ContainedPath source, ContainedPath target, boolean readOnly) implements HostCommand<DeviceNumber> {
+        @Override
+        public DeviceNumber runOn(HostOperations host) {
+            return host.bind(source, target, readOnly);
+        }
+    }
+
+    /** Result: the device of the mount whose root the target is, or null if it is none. No FUSE request is sent. */
+    record MountedDevice(ContainedPath target) implements HostCommand<DeviceNumber> {
+        @Override
+        public DeviceNumber runOn(HostOperations host) {
+            return host.mountedDevice(target);
+        }
+    }
+
+    /**
+     * Result: statfs of the filesystem at the path. On a FUSE mount this asks its daemon; ask
+     * only of a mount whose daemon serves.
+     */
+    record StatFs(ContainedPath path) implements HostCommand<FsStats> {
+        @Override
+        public FsStats runOn(HostOperations host) {
+            return host.statfs(path);
+        }
+    }
+
+    /**
+     * Resolves the path like a mount target (no symlink, nothing outside its prefix: else
+     * EPERM). Result: whether it is a directory; false if it is missing or something else.
+     */
+    record IsDirectory(ContainedPath path) implements HostCommand<Boolean> {
+        @Override
+        public Boolean runOn(HostOperations host) {
+            return host.isDirectory(path);
+        }
+    }
+
+    /** Creates the directory. Result: false if something was there already. */
+    record MakeDirectory(ContainedPath path) implements HostCommand<Boolean> {
+        @Override
+        public Boolean runOn(HostOperations host) {
+            return host.makeDirectory(path);
+        }
+    }
+
+    /** Removes the empty directory. Result: false if it was gone already. */
+    record RemoveDirectory(ContainedPath path) implements HostCommand<Boolean> {
+        @Override
+        public Boolean runOn(HostOperations host) {
+            return host.removeDirectory(path);
         }
     }
 

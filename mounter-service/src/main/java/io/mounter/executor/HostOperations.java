@@ -11,6 +11,7 @@ import static io.mounter.linux.Syscalls.RESOLVE_NO_XDEV;
 
 import io.mounter.linux.DeviceNumber;
 import io.mounter.linux.Errno;
+import io.mounter.linux.FsStats;
 import io.mounter.linux.MountFlags;
 import io.mounter.linux.SyscallException;
 import io.mounter.linux.Syscalls;
@@ -59,6 +60,12 @@ final class HostOperations {
             () -> Syscalls.close(openMountInfo()),
             () -> cloneMount(missingName, "/").close(),
             () -> moveBeneath(missingName, missingName, new DeviceNumber(0, 0)),
+            () -> bind(missingName, missingName, true),
+            () -> statfs(missingName),
+            () -> mountedDevice(missingName),
+            () -> makeDirectory(missingBelow),
+            () -> removeDirectory(missingBelow),
+            () -> isDirectory(missingBelow),
             () -> {
                 throw new Refusal(Errno.EPERM, "warm-up");
             },
@@ -248,6 +255,144 @@ final class HostOperations {
             Syscalls.close(fromFd);
         }
         return deviceOfMountedRoot(to);
+    }
+
+    /**
+     * Binds the mount whose root is at {@code source} onto {@code target} (a copy of it:
+     * open_tree with OPEN_TREE_CLONE, attached with move_mount), read-only if asked; both
+     * resolved like mount targets. A target that is a mount point already is refused
+     * (EBUSY), as for every mount.
+     */
+    DeviceNumber bind(ContainedPath source, ContainedPath target, boolean readOnly) {
+        NamespacePinning.requirePinned("bind");
+        int sourceFd = openBeneath(source, false);
+        try {
+            if (Syscalls.mountRootDevice(sourceFd) == null) {
+                throw new Refusal(Errno.EINVAL, source.full() + " is not the root of a mount");
+            }
+            try (DetachedMount copy = cloneAt(sourceFd)) {
+                int parentFd = openBeneath(target, true);
+                try {
+                    attach(copy, parentFd, target);
+                    if (readOnly) {
+                        makeReadOnly(parentFd, target);
+                    }
+                    return deviceOfMountedRoot(parentFd, target);
+                } finally {
+                    Syscalls.close(parentFd);
+                }
+            }
+        } finally {
+            Syscalls.close(sourceFd);
+        }
+    }
+
+    private static void attach(DetachedMount copy, int parentFd, ContainedPath target) {
+        int targetFd = openLast(parentFd, target, 0);
+        try {
+            if (Syscalls.mountRootDevice(targetFd) != null) {
+                throw new Refusal(Errno.EBUSY, target.full() + " is already a mount point");
+            }
+            Syscalls.moveMount(copy.fd(), "", targetFd, "", Syscalls.MOVE_MOUNT_F_EMPTY_PATH
+                    | Syscalls.MOVE_MOUNT_T_EMPTY_PATH);
+        } finally {
+            Syscalls.close(targetFd);
+        }
+    }
+
+    /**
+     * A bind remount sets the mount's flags to those given, so nosuid and nodev are given
+     * again: a read-only copy of a FUSE mount must not gain what the original was denied.
+     * If it fails, the copy just attached is detached: nothing half made stays.
+     */
+    private static void makeReadOnly(int parentFd, ContainedPath target) {
+        int rootFd = openLast(parentFd, target, 0);
+        try {
+            Syscalls.mount(null, "/proc/thread-self/fd/" + rootFd, null, MountFlags.MS_REMOUNT | MountFlags.MS_BIND
+                    | MountFlags.MS_RDONLY | MountFlags.MS_NOSUID | MountFlags.MS_NODEV, null);
+        } catch (SyscallException e) {
+            Syscalls.umount2("/proc/thread-self/fd/" + rootFd, MountFlags.MNT_DETACH);
+            throw e;
+        } finally {
+            Syscalls.close(rootFd);
+        }
+    }
+
+    /** The device of the mount whose root the target is, or null if it is none. */
+    DeviceNumber mountedDevice(ContainedPath target) {
+        NamespacePinning.requirePinned("mounted device");
+        return deviceOfMountedRoot(target);
+    }
+
+    /** statfs of the filesystem at the path, resolved like a mount target (the last step may land on a mount's root). */
+    FsStats statfs(ContainedPath path) {
+        NamespacePinning.requirePinned("statfs");
+        int fd = openBeneath(path, false);
+        try {
+            return Syscalls.fstatfs(fd);
+        } finally {
+            Syscalls.close(fd);
+        }
+    }
+
+    boolean isDirectory(ContainedPath path) {
+        NamespacePinning.requirePinned("is directory");
+        int fd;
+        try {
+            fd = openBeneath(path, false);
+        } catch (SyscallException e) {
+            if (e.errno() == Errno.ENOENT || e.errno() == Errno.ENOTDIR) {
+                return false;
+            }
+            throw e;
+        }
+        try {
+            return Syscalls.fstat(fd).isDirectory();
+        } finally {
+            Syscalls.close(fd);
+        }
+    }
+
+    /** Creates the directory (0750) beneath its held parent; false if something is there already. */
+    boolean makeDirectory(ContainedPath path) {
+        NamespacePinning.requirePinned("mkdir");
+        int parentFd = openBeneath(path, true);
+        try {
+            Syscalls.mkdirat(parentFd, path.name(), 0750);
+            return true;
+        } catch (SyscallException e) {
+            if (e.errno() == Errno.EEXIST) {
+                return false;
+            }
+            throw e;
+        } finally {
+            Syscalls.close(parentFd);
+        }
+    }
+
+    /** Removes the empty directory beneath its held parent; false if it is gone already. A mount point is EBUSY. */
+    boolean removeDirectory(ContainedPath path) {
+        NamespacePinning.requirePinned("rmdir");
+        int parentFd;
+        try {
+            parentFd = openBeneath(path, true);
+        } catch (SyscallException e) {
+            if (e.errno() == Errno.ENOENT) {
+                return false;
+            }
+            throw e;
+        }
+        try {
+            Syscalls.unlinkat(parentFd, path.name(), Syscalls.AT_REMOVEDIR);
+            return true;
+        } catch (SyscallException e) {
+            if (e.errno() == Errno.ENOENT) {
+                return false;
+            }
+            throw e;
+        } finally {
+            Syscalls.close(parentFd);
+        }
     }
 
     int openMountInfo() {

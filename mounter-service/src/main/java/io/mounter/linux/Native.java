@@ -61,6 +61,12 @@ final class Native {
 
         int statx(int dirfd, String path, int flags, int mask, Pointer statxbuf);
 
+        int fstatfs(int fd, Pointer buf);
+
+        int mkdirat(int dirfd, String path, int mode);
+
+        int unlinkat(int dirfd, String path, int flags);
+
         int kill(int pid, int signal);
 
         int geteuid();

@@ -59,6 +59,12 @@ public final class Syscalls {
     private static final int OPEN_HOW_MODE = ABI.get("open_how.mode");
     private static final int OPEN_HOW_RESOLVE = ABI.get("open_how.resolve");
     public static final int AT_EMPTY_PATH = ABI.get("AT_EMPTY_PATH");
+    private static final int STATFS_BSIZE = ABI.get("statfs.f_bsize");
+    private static final int STATFS_BLOCKS = ABI.get("statfs.f_blocks");
+    private static final int STATFS_BFREE = ABI.get("statfs.f_bfree");
+    private static final int STATFS_BAVAIL = ABI.get("statfs.f_bavail");
+    private static final int STATFS_FILES = ABI.get("statfs.f_files");
+    private static final int STATFS_FFREE = ABI.get("statfs.f_ffree");
     private static final int AT_STATX_DONT_SYNC = ABI.get("AT_STATX_DONT_SYNC");
     private static final int STATX_BASIC = ABI.get("STATX_TYPE") | ABI.get("STATX_MODE") | ABI.get("STATX_INO");
     private static final int STX_MODE = ABI.get("statx.stx_mode");
@@ -188,6 +194,30 @@ public final class Syscalls {
         Pointer buf = scratch();
         check(C.statx(fd, "", AT_EMPTY_PATH | AT_STATX_DONT_SYNC, 0, buf), "statx", Integer.toString(fd));
         return (buf.getLong(STX_ATTRIBUTES) & STATX_ATTR_MOUNT_ROOT) != 0;
+    }
+
+    /** unlinkat(2)'s flag: remove a directory (rmdir), not a file. */
+    public static final int AT_REMOVEDIR = 0x200;
+
+    /**
+     * Sizes and counts of the filesystem {@code fd} is on (fstatfs(2)). On FUSE this asks the
+     * daemon: call it only on a mount whose daemon serves.
+     */
+    public static FsStats fstatfs(int fd) {
+        Pointer buf = scratch();
+        retrying(() -> C.fstatfs(fd, buf), "fstatfs", Integer.toString(fd));
+        return new FsStats(buf.getLong(STATFS_BSIZE), buf.getLong(STATFS_BLOCKS), buf.getLong(STATFS_BFREE),
+                buf.getLong(STATFS_BAVAIL), buf.getLong(STATFS_FILES), buf.getLong(STATFS_FFREE));
+    }
+
+    /** mkdirat(2). */
+    public static void mkdirat(int dirfd, String name, int mode) {
+        retrying(() -> C.mkdirat(dirfd, name, mode), "mkdirat", dirfd + ", " + name);
+    }
+
+    /** unlinkat(2). */
+    public static void unlinkat(int dirfd, String name, int flags) {
+        retrying(() -> C.unlinkat(dirfd, name, flags), "unlinkat", dirfd + ", " + name);
     }
 
     /** open_tree(2): with OPEN_TREE_CLONE, a detached copy of the mount at dirfd/path. */

@@ -14,9 +14,10 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * Puts a fresh mount in place of a dead one inside every other mount namespace that still
- * holds the dead one: a pod container started before the failure holds its own copy of the
- * volume (a private bind), which no remount on the host reaches. For each such mount: a
+ * Puts a fresh mount in place of a dead one wherever the dead one is still mounted: a pod
+ * container started before the failure holds its own copy of the volume (a private bind),
+ * which no remount on the host reaches, and a CSI volume's published targets are bind copies
+ * of its staged mount in the host's namespace. For each such mount: a
  * clone of the fresh mount (or of the same directory in it, for a bind of a subdirectory)
  * is made in the host namespace, a thread joins the pod's namespace, puts the clone beneath
  * the dead mount on the same path and detaches the dead one. The pod is not restarted. A
@@ -38,8 +39,7 @@ public final class PodRepair {
 
     /**
      * @param proc the host's /proc as mounterd sees it; null if unknown (no pod is repaired)
-     * @param skip the inodes of namespaces never to visit: the host's (mended there by a
-     *     remount) and mounterd's own
+     * @param skip the inodes of namespaces never to visit: mounterd's own
      */
     public PodRepair(MountExecutor executor, Path proc, Set<Long> skip) {
         this.executor = executor;

@@ -12,4 +12,15 @@ public interface HelperRunner {
      * @throws io.mounter.policy.Refusal EAGAIN when too many helpers run already
      */
     MountHelper.Result run(List<String> argv, Duration timeout);
+
+    /**
+     * As {@link #run(List, Duration)}, with {@code input} on the helper's stdin (a password
+     * for sshfs's password_stdin, say): never on its command line.
+     */
+    default MountHelper.Result run(List<String> argv, Duration timeout, byte[] input) {
+        if (input != null) {
+            throw new UnsupportedOperationException("this runner gives helpers no input");
+        }
+        return run(argv, timeout);
+    }
 }

@@ -46,7 +46,7 @@ public final class MountHelper implements HelperRunner {
     }
 
     /** mount(8)'s argv; "--" keeps a source that looks like an option from being one. */
-    static List<String> argv(String fstype, String options, String source, String target) {
+    public static List<String> argv(String fstype, String options, String source, String target) {
         List<String> argv = new ArrayList<>(List.of("mount", "-t", fstype));
         if (options != null && !options.isEmpty()) {
             argv.addAll(List.of("-o", options));
@@ -62,19 +62,24 @@ public final class MountHelper implements HelperRunner {
      */
     @Override
     public Result run(List<String> argv, Duration timeout) {
+        return run(argv, timeout, null);
+    }
+
+    @Override
+    public Result run(List<String> argv, Duration timeout, byte[] input) {
         if (!running.tryAcquire()) {
             throw new Refusal(Errno.EAGAIN, "too many mount helpers running; try again");
         }
         try {
-            return runHere(argv, timeout);
+            return runHere(argv, timeout, input);
         } finally {
             running.release();
         }
     }
 
-    private Result runHere(List<String> argv, Duration timeout) {
+    private Result runHere(List<String> argv, Duration timeout, byte[] input) {
         try {
-            return runAndWait(argv, timeout);
+            return runAndWait(argv, timeout, input);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot run " + argv.get(0), e);
         } catch (InterruptedException e) {
@@ -83,15 +88,24 @@ public final class MountHelper implements HelperRunner {
         }
     }
 
-    private Result runAndWait(List<String> argv, Duration timeout) throws IOException, InterruptedException {
+    private Result runAndWait(List<String> argv, Duration timeout, byte[] input)
+            throws IOException, InterruptedException {
         Path output = Files.createTempFile("mount-helper-", ".out");
         try {
             List<String> command = new ArrayList<>(List.of("setsid"));
             command.addAll(argv);
             ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)
-                    .redirectOutput(output.toFile()).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+                    .redirectOutput(output.toFile()).redirectInput(input == null
+                            ? ProcessBuilder.Redirect.from(new java.io.File("/dev/null")) : ProcessBuilder.Redirect.PIPE);
             builder.environment().putAll(environment);
             Process process = builder.start();
+            if (input != null) {
+                try (var stdin = process.getOutputStream()) {
+                    stdin.write(input);
+                } catch (IOException helperGone) {
+                    // it exited without reading: its status says why
+                }
+            }
             if (process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
                 return new Result(process.exitValue(), false, read(output));
             }

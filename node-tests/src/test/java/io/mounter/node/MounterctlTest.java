@@ -30,7 +30,7 @@ class MounterctlTest {
             Map<?, ?> row = (Map<?, ?>) rows.get(0);
             assertEquals(target.toString(), row.get("target"));
             assertEquals(source.toString(), row.get("source"));
-            assertEquals("fuse", row.get("fstype"));
+            assertEquals("fuse.bindfs", row.get("fstype"), "named after its daemon");
             assertTrue(((Number) row.get("requesterPid")).intValue() > 0, row.toString());
 
             String version = node.container().run(mounterctl, "version").stdout();
