@@ -101,6 +101,59 @@ class ChecksCanFailTest {
                 edit("pod differs: labels", "/1/spec/template/metadata/labels/tier", "node"));
     }
 
+    /** Edits of csi-driver/: "driver/..." in csidriver.yaml, "ds/N/..." in mounter-csi.yaml's documents. */
+    static Stream<Named<Edit>> brokenCsiFiles() {
+        String pod = "ds/1/spec/template/spec";
+        return Stream.of(
+                edit("another driver name", "driver/metadata/name", "mounter.example.com"),
+                edit("attach required", "driver/spec/attachRequired", true),
+                edit("no ephemeral volumes", "driver/spec/volumeLifecycleModes", List.of("Persistent")),
+                edit("fsGroup chown", "driver/spec/fsGroupPolicy", "File"),
+                edit("CSI door off", pod + "/containers/mounter/env/MOUNTER_ARGS/value", ""),
+                edit("endpoint outside the plugin dir", pod + "/containers/mounter/env/MOUNTER_ARGS/value",
+                        "--csi-endpoint /var/lib/kubelet/plugins/other/csi.sock"),
+                edit("registration path differs", pod + "/containers/node-driver-registrar/args/1",
+                        "--kubelet-registration-path=/var/lib/kubelet/plugins/other/csi.sock"),
+                edit("sidecar address differs", pod + "/containers/liveness-probe/args/0", "--csi-address=/csi/other.sock"),
+                edit("no node name", pod + "/containers/mounter/env/NODE_NAME", Edit.REMOVE),
+                edit("mount container differs", pod + "/containers/mounter/imagePullPolicy", "Always"),
+                edit("a liveness probe on the mount container", pod + "/containers/mounter/livenessProbe",
+                        Map.of("httpGet", Map.of("path", "/healthz", "port", 9808))),
+                edit("registration dir elsewhere", pod + "/volumes/registration-dir/hostPath/path", "/var/lib/kubelet/plugins"));
+    }
+
+    @ParameterizedTest
+    @MethodSource("brokenCsiFiles")
+    void brokenCsiFilesFail(Edit edit) {
+        CsiChecks.Files files = CsiChecks.Files.read(Fixtures.repository());
+        boolean driver = edit.path().startsWith("driver/");
+        String rest = edit.path().substring(edit.path().indexOf('/'));
+        Edit inFile = new Edit(rest, edit.value());
+        CsiChecks.Files broken = driver
+                ? new CsiChecks.Files(List.of(apply(files.csiDriver().get(0), inFile)), files.daemonSet(), files.examples())
+                : new CsiChecks.Files(files.csiDriver(), list(apply(array(files.daemonSet()), inFile)), files.examples());
+        assertThrows(AssertionError.class, () -> CsiChecks.all(broken, Manifests.daemonSetFile(Fixtures.repository()),
+                Fixtures.facts()), "the checks pass with " + edit);
+    }
+
+    @Test
+    void unbrokenCsiFilesPass() {
+        assertDoesNotThrow(() -> CsiChecks.all(CsiChecks.Files.read(Fixtures.repository()),
+                Manifests.daemonSetFile(Fixtures.repository()), Fixtures.facts()));
+    }
+
+    private static JsonNode array(List<JsonNode> documents) {
+        ArrayNode array = Manifests.YAML.createArrayNode();
+        documents.forEach(array::add);
+        return array;
+    }
+
+    private static List<JsonNode> list(JsonNode array) {
+        List<JsonNode> documents = new ArrayList<>();
+        array.forEach(documents::add);
+        return documents;
+    }
+
     static Stream<Named<ProjectFacts>> otherFacts() {
         ProjectFacts facts = Fixtures.facts();
         Map<String, String> otherSocket = new HashMap<>(facts.mounterdDefaults());

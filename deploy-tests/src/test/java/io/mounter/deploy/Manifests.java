@@ -8,9 +8,13 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Namespace;
 import io.fabric8.kubernetes.api.model.ObjectMeta;
+import io.fabric8.kubernetes.api.model.PersistentVolume;
+import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodSpec;
+import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.apps.DaemonSet;
+import io.fabric8.kubernetes.api.model.storage.CSIDriver;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
@@ -35,7 +39,11 @@ final class Manifests {
     private static final Map<String, Class<? extends HasMetadata>> KINDS = Map.of(
             "v1/Pod", Pod.class,
             "v1/Namespace", Namespace.class,
-            "apps/v1/DaemonSet", DaemonSet.class);
+            "apps/v1/DaemonSet", DaemonSet.class,
+            "storage.k8s.io/v1/CSIDriver", CSIDriver.class,
+            "v1/PersistentVolume", PersistentVolume.class,
+            "v1/PersistentVolumeClaim", PersistentVolumeClaim.class,
+            "v1/Secret", Secret.class);
 
     private Manifests() {
     }

@@ -164,7 +164,7 @@ record ProjectFacts(String image, Map<String, String> mounterdDefaults, List<Str
         return Map.copyOf(defaults);
     }
 
-    private static String runMounterdHelp(RepositoryFiles repository) {
+    static String runMounterdHelp(RepositoryFiles repository) {
         Path mounterd = repository.distPath(MOUNTERD);
         if (!Files.isExecutable(mounterd)) {
             throw new AssertionError(mounterd + " is missing: build mounter-service first"

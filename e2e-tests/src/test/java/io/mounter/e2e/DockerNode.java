@@ -12,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.UUID;
+import java.util.function.UnaryOperator;
 
 /**
  * A node whose mount container is the real image run by the Docker engine:
@@ -56,8 +57,12 @@ final class DockerNode implements AutoCloseable {
     private SshServer ssh;
     private boolean closed;
 
-    private DockerNode(ScratchDirectory scratch) {
+    /** Changes to the container's spec a test class asks for (the CSI door on, say). */
+    private final UnaryOperator<MounterContainer.Spec> specChange;
+
+    private DockerNode(ScratchDirectory scratch, UnaryOperator<MounterContainer.Spec> specChange) {
         this.scratch = scratch;
+        this.specChange = specChange;
     }
 
     /**
@@ -65,7 +70,12 @@ final class DockerNode implements AutoCloseable {
      * if a part fails; what was built by then is torn down first.
      */
     static DockerNode start() {
-        DockerNode node = new DockerNode(ScratchDirectory.create("mounter-e2e-"));
+        return start(UnaryOperator.identity());
+    }
+
+    /** As {@link #start()}, with {@code specChange} made to the container's spec. */
+    static DockerNode start(UnaryOperator<MounterContainer.Spec> specChange) {
+        DockerNode node = new DockerNode(ScratchDirectory.create("mounter-e2e-"), specChange);
         Runtime.getRuntime().addShutdownHook(node.shutdownHook);
         try {
             node.build();
@@ -93,6 +103,10 @@ final class DockerNode implements AutoCloseable {
 
     /** The container as the static pod describes it, pointed at this node's host and directories. */
     MounterContainer.Spec containerSpec() {
+        return specChange.apply(baseSpec());
+    }
+
+    private MounterContainer.Spec baseSpec() {
         return MounterContainer.Spec.named(CONTAINER_NAME)
                 .withLabel(SELECTOR_LABEL, SELECTOR_VALUE)
                 .withNetwork(sandbox.networkMode())

@@ -26,12 +26,17 @@ abstract class OnDockerNode {
         }
         if (node == null) {
             try {
-                node = DockerNode.start();
+                node = DockerNode.start(this::containerSpec);
             } catch (RuntimeException e) {
                 startFailure = e;
                 throw e;
             }
         }
+    }
+
+    /** The container's spec for this class's node: the static pod's, unless a class changes it. */
+    protected MounterContainer.Spec containerSpec(MounterContainer.Spec spec) {
+        return spec;
     }
 
     @AfterAll

@@ -3,6 +3,8 @@ package io.mounter.daemon;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.nio.file.Path;
+import java.util.Map;
+import java.util.function.Supplier;
 import picocli.CommandLine.Option;
 
 /** The CSI node door's flags (ARCHITECTURE.md: a contract of mounterd's). Off unless --csi-endpoint is given. */
@@ -33,13 +35,22 @@ final class CsiSettings {
     }
 
     String nodeId() {
-        if (nodeId != null && !nodeId.isBlank()) {
-            return nodeId;
+        return nodeId(nodeId, System.getenv(), CsiSettings::hostname);
+    }
+
+    /** --node-id, else NODE_NAME (the DaemonSet sets it to the node's name), else the hostname. */
+    static String nodeId(String flag, Map<String, String> environment, Supplier<String> hostname) {
+        if (flag != null && !flag.isBlank()) {
+            return flag;
         }
-        String fromEnvironment = System.getenv("NODE_NAME");
+        String fromEnvironment = environment.get("NODE_NAME");
         if (fromEnvironment != null && !fromEnvironment.isBlank()) {
             return fromEnvironment;
         }
+        return hostname.get();
+    }
+
+    private static String hostname() {
         try {
             return InetAddress.getLocalHost().getHostName();
         } catch (UnknownHostException e) {

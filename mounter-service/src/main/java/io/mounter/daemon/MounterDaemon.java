@@ -49,7 +49,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** mounterd: the program's flags and wiring. Performs forwarded mounts in the host mount namespace. */
-@Command(name = "mounterd", mixinStandardHelpOptions = true, versionProvider = Version.Provider.class,
+@Command(name = "mounterd", mixinStandardHelpOptions = true, versionProvider = Version.Provider.class, usageHelpWidth = 160,
         description = "Mounts on behalf of the mount container's helpers, in the host mount namespace.")
 public final class MounterDaemon implements Callable<Integer> {
     static {

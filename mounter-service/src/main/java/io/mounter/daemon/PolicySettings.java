@@ -16,7 +16,8 @@ import picocli.CommandLine.Option;
  * ({@code #} starts a comment), so a file and a command line read alike.
  */
 public final class PolicySettings {
-    @Option(names = "--allow-fstype", paramLabel = "TYPE", description = "Allow this fstype (repeatable).")
+    @Option(names = "--allow-fstype", paramLabel = "TYPE", description = {"Allow this fstype (repeatable).",
+        "Defaults (unless --no-default-policy): [" + MountPolicy.DEFAULT_FSTYPE_LIST + "]"})
     List<String> fstypes = new ArrayList<>();
 
     @Option(names = "--allow-target-prefix", paramLabel = "DIR",

@@ -1,6 +1,7 @@
 package io.mounter.linux;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
@@ -45,16 +46,46 @@ public final class PeerProcess {
         }
     }
 
+    /**
+     * The first number after "\nKEY" in /proc/PID/status. Read on every connection, so by
+     * bytes, without splitting the file into lines.
+     */
     private OptionalInt statusField(int pid, String key) {
         if (pid <= 0) {
             return OptionalInt.empty();
         }
-        try (var lines = Files.lines(proc.resolve(Integer.toString(pid)).resolve("status"))) {
-            return lines.filter(line -> line.startsWith(key)).findFirst()
-                    .map(line -> line.substring(key.length()).trim().split("\\s+")[0])
-                    .map(value -> OptionalInt.of(Integer.parseInt(value))).orElse(OptionalInt.empty());
+        byte[] status;
+        try {
+            status = Files.readAllBytes(proc.resolve(Integer.toString(pid)).resolve("status"));
         } catch (IOException | RuntimeException e) {
             return OptionalInt.empty();
         }
+        int at = indexOf(status, ("\n" + key).getBytes(StandardCharsets.US_ASCII));
+        if (at < 0) {
+            return OptionalInt.empty();
+        }
+        int i = at + key.length() + 1;
+        while (i < status.length && (status[i] == ' ' || status[i] == '\t')) {
+            i++;
+        }
+        long value = 0;
+        int digits = 0;
+        for (; i < status.length && status[i] >= '0' && status[i] <= '9' && digits < 10; i++, digits++) {
+            value = value * 10 + (status[i] - '0');
+        }
+        return digits == 0 || value > Integer.MAX_VALUE ? OptionalInt.empty() : OptionalInt.of((int) value);
+    }
+
+    private static int indexOf(byte[] haystack, byte[] needle) {
+        outer:
+        for (int i = 0; i <= haystack.length - needle.length; i++) {
+            for (int j = 0; j < needle.length; j++) {
+                if (haystack[i + j] != needle[j]) {
+                    continue outer;
+                }
+            }
+            return i;
+        }
+        return -1;
     }
 }

@@ -23,8 +23,8 @@ public record MountPolicy(Set<String> fstypes, List<String> targetPrefixes, Set<
      * was refused (the fusermount fallback without the subtype), so allowing it would let
      * every refused daemon through unnamed.
      */
-    public static final Set<String> DEFAULT_FSTYPES =
-            Set.of("fuse.glusterfs", "fuse.sshfs", "fuse.bindfs", "fuse.rclone");
+    public static final String DEFAULT_FSTYPE_LIST = "fuse.glusterfs fuse.sshfs fuse.bindfs fuse.rclone";
+    public static final Set<String> DEFAULT_FSTYPES = Set.of(DEFAULT_FSTYPE_LIST.split(" "));
     public static final List<String> DEFAULT_PREFIXES =
             List.of("/var/lib/kubelet/pods", "/var/lib/kubelet/plugins");
 

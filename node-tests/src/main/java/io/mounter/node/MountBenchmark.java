@@ -95,7 +95,7 @@ public final class MountBenchmark {
 
     /**
      * {@code [OUTPUT]} runs every part and writes the document to OUTPUT (docs/benchmarks.md);
-     * {@code --only PART} (latency, throughput, data, startup, probe, recovery) runs one part and prints its
+     * {@code --only PART} (latency, throughput, data, startup, probe, recovery, csi) runs one part and prints its
      * table only, for a quick look while tuning. {@code --baseline-dist DIR} (an older build's
      * dist/) and {@code --baseline-name NAME} (what the row calls it, e.g. the git ref) add
      * the baseline's forwarded pair to the latency part.
@@ -159,7 +159,9 @@ public final class MountBenchmark {
     }
 
     private static MounterNode startNode() {
-        return MounterNode.start(List.of("--allow-fstype", "tmpfs"));
+        List<String> args = new ArrayList<>(List.of("--allow-fstype", "tmpfs"));
+        args.addAll(CsiBenchmark.mounterdArgs());
+        return MounterNode.start(args);
     }
 
     /**
@@ -183,8 +185,9 @@ public final class MountBenchmark {
             case "startup" -> startupTable(startups(mounter, startupWays()));
             case "probe" -> ProbeCost.table(ProbeCost.measure(mounter));
             case "recovery" -> RecoveryBenchmark.table(RecoveryBenchmark.measure(mounter));
+            case "csi" -> CsiBenchmark.table(CsiBenchmark.measure(mounter));
             default -> throw new IllegalArgumentException("no part " + name
-                    + "; the parts are latency, throughput, data, startup, probe, recovery");
+                    + "; the parts are latency, throughput, data, startup, probe, recovery, csi");
         };
     }
 
@@ -199,8 +202,10 @@ public final class MountBenchmark {
         List<ProbeCost.Figures> probes = ProbeCost.measure(mounter);
         System.out.println("recovery after a container replacement");
         List<RecoveryBenchmark.Figures> recoveries = RecoveryBenchmark.measure(mounter);
+        System.out.println("the CSI door");
+        List<CsiBenchmark.Figures> csi = CsiBenchmark.measure(mounter);
         System.out.println("data path");
-        return document(latencies, throughputs, reads(mounter), startups, probes, recoveries, baseline);
+        return document(latencies, throughputs, reads(mounter), startups, probes, recoveries, csi, baseline);
     }
 
     private static Map<String, Map<String, String>> startupWays() {
@@ -432,7 +437,7 @@ public final class MountBenchmark {
     private static String document(List<Latency> latencies, List<Throughput> throughputs,
                                    List<DataPathBenchmark.Figures> reads, List<Startup> startups,
                                    List<ProbeCost.Figures> probes, List<RecoveryBenchmark.Figures> recoveries,
-                                   Baseline baseline) throws IOException {
+                                   List<CsiBenchmark.Figures> csi, Baseline baseline) throws IOException {
         String kernel = Files.readString(Path.of("/proc/sys/kernel/osrelease")).strip();
         Throughput most = throughputs.get(throughputs.size() - 1);
         Startup tuned = startups.get(startups.size() - 1);
@@ -565,13 +570,25 @@ public final class MountBenchmark {
                 top.
 
                 %s
+                ## The CSI door
+
+                The node plugin's two mount calls, timed from a gRPC client on mounterd's CSI socket
+                (the tests' stubs, as kubelet calls them): NodePublishVolume of a staged GlusterFS
+                volume, which is a bind copy in the host namespace and runs no helper (%d calls, after
+                a tenth as many unmeasured; NodeUnpublishVolume between, unmeasured), and
+                NodeStageVolume of GlusterFS (mount.glusterfs and its daemon in the mount container,
+                the forwarded mount, the check that it landed; %d calls) against a native
+                `mount -t glusterfs` of the same volume in the host namespace, the two taking turns,
+                each followed by its unmount.
+
+                %s
                 Machine: %d cores, kernel %s, %s. Other work on the machine during the run shows in the
                 figures; run it again on an idle machine for cleaner ones.
                 """.formatted(aims, LATENCY_RUNS, baselineMethod(baseline), latencyTable(latencies), THROUGHPUT_SECONDS,
                 throughputTable(throughputs),
                 DataPathBenchmark.FILES, DataPathBenchmark.ROUNDS, DataPathBenchmark.table(reads), IDLE.toSeconds(),
                 startupTable(startups), ProbeCost.HTTP_PROBES, ProbeCost.EXEC_PROBES, ProbeCost.table(probes),
-                RecoveryBenchmark.table(recoveries),
+                RecoveryBenchmark.table(recoveries), CsiBenchmark.PUBLISHES, CsiBenchmark.STAGES, CsiBenchmark.table(csi),
                 Runtime.getRuntime().availableProcessors(), kernel, Instant.now());
     }
 

@@ -134,6 +134,40 @@ class CsiNodeTest extends OnMounterNode {
     }
 
     /**
+     * sshfs with a password from the stage Secret: sshfs reads it on stdin (password_stdin),
+     * so it is in no process's command line, no log, no state file and no LIST. (The node's
+     * sshd takes the key in the options; the password is read all the same.)
+     */
+    @Test
+    void anSshfsPasswordSecretIsOnNoCommandLineLogOrStateFile() throws IOException {
+        String password = "pw-" + UUID.randomUUID();
+        SshServer ssh = node.node().ssh();
+        Path staging = node.node().newVolumeDir("globalmount");
+        Path target = node.node().newVolumeDir("kubernetes.io~csi").resolve("pod");
+        String id = "sshfs-" + shortId();
+        NodeStageVolumeRequest request = stage(id, staging, Map.of("fstype", "sshfs", "source", ssh.source(),
+                "options", ssh.sshfsOptions())).toBuilder().putSecrets("password", password).build();
+
+        csi.node().nodeStageVolume(request);
+        csi.node().nodePublishVolume(publish(id, staging, target, false));
+        try {
+            assertEquals("fuse.sshfs", node.host().mountinfo().at(staging).orElseThrow().fstype());
+            node.host().run("sh", "-c", "echo over-ssh > " + target.resolve("file"));
+            assertEquals("over-ssh\n", Files.readString(ssh.exportDir().resolve("file")));
+            List<ProcessInfo> processes = Processes.infoInPidNamespace(node.container().pidNamespaceInode());
+            assertTrue(processes.stream().anyMatch(p -> p.comm().contains("sshfs")), "sshfs serves: " + processes);
+            assertTrue(processes.stream().noneMatch(p -> p.commandLine().contains(password)), "in no command line");
+            assertFalse(node.mounterd().log().contains(password), "in no log line");
+            assertFalse(LiveMount.stateFile(node).toString().contains(password), "not in the state file");
+            assertTrue(LiveMount.list(node).stream().noneMatch(e -> e.toString().contains(password)), "not in LIST");
+        } finally {
+            csi.node().nodeUnpublishVolume(unpublish(id, target));
+            csi.node().nodeUnstageVolume(NodeUnstageVolumeRequest.newBuilder().setVolumeId(id)
+                    .setStagingTargetPath(staging.toString()).build());
+        }
+    }
+
+    /**
      * The volume's daemon killed while its command cannot work (bindfs's source gone): stats
      * say abnormal, and why; the source back, the daemon is run again and the pod's published
      * copy serves again.
