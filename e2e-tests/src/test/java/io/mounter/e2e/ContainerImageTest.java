@@ -51,12 +51,19 @@ class ContainerImageTest extends OnDockerNode {
     void aUsersAllowOtherIsRefusedInTheImage() {
         assertTrue(ran("cat", "/etc/fuse.conf").stdout().lines().noneMatch(line -> line.strip().equals("user_allow_other")));
         ran("sh", "-c", "mkdir -p /tmp/user-fs/source /tmp/user-fs/target && chown -R 65534:65534 /tmp/user-fs");
-        // bindfs as a user: its own mount(2) is refused, and libfuse runs the stand-in
-        CommandResult result = node.container().exec("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
-                "bindfs", "-o", "allow_other", "/tmp/user-fs/source", "/tmp/user-fs/target");
-        assertTrue(result.exitStatus() != 0, result::describe);
-        assertTrue(result.stderr().contains("option allow_other only allowed if 'user_allow_other' is set"),
-                result::describe);
+        // /dev/fuse as a node's udev leaves it, 0666 (this machine's, bound in, is 0600): a
+        // node of the container's own over it, in the container's namespace only
+        ran("sh", "-c", "mknod -m 666 /run/user-fuse c 10 229 && mount --bind /run/user-fuse /dev/fuse");
+        try {
+            // bindfs as a user: its own mount(2) is refused, and libfuse runs the stand-in
+            CommandResult result = node.container().exec("setpriv", "--reuid=65534", "--regid=65534",
+                    "--clear-groups", "bindfs", "-o", "allow_other", "/tmp/user-fs/source", "/tmp/user-fs/target");
+            assertTrue(result.exitStatus() != 0, result::describe);
+            assertTrue(result.stderr().contains("option allow_other only allowed if 'user_allow_other' is set"),
+                    result::describe);
+        } finally {
+            ran("sh", "-c", "umount /dev/fuse && rm /run/user-fuse");
+        }
     }
 
     /** {@code docker exec mounter ARGV}: must exit 0 without a word from the shim. */

@@ -179,6 +179,7 @@ class CsiNodeTest extends OnMounterNode {
         Path target = node.node().newVolumeDir("kubernetes.io~csi").resolve("pod");
         String id = "bindfs-" + shortId();
         csi.node().nodeStageVolume(stage(id, staging, Map.of("fstype", "fuse", "source", "bindfs#" + source)));
+        csi.node().nodeStageVolume(stage(id, staging, Map.of("fstype", "fuse", "source", "bindfs#" + source)));
         csi.node().nodePublishVolume(publish(id, staging, target, false));
         Path moved = source.resolveSibling(source.getFileName() + "-away");
         try {

@@ -186,7 +186,7 @@ public final class VolumeOperations {
         if (present.isPresent()) {
             Optional<MountRecord> made = madeWith(present.get().device());
             if (made.isPresent() && spec.landsAs(present.get().fstype())
-                    && spec.source().equals(made.get().entry().source())) {
+                    && spec.shownSource().equals(made.get().entry().source())) {
                 return; // mounted already, as asked
             }
             throw new VolumeError(VolumeError.Kind.ALREADY_EXISTS, "the " + what + " " + target.full()

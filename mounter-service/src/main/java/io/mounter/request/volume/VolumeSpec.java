@@ -75,6 +75,12 @@ public record VolumeSpec(String fstype, String source, String options, byte[] in
         return shown.equals(fstype) || shown.equals("fuse." + fstype);
     }
 
+    /** The source the mount shows: mount.fuse's DAEMON#SOURCE mounts SOURCE. */
+    String shownSource() {
+        int hash = source.indexOf('#');
+        return fstype.equals("fuse") && hash >= 0 ? source.substring(hash + 1) : source;
+    }
+
     @Override
     public String toString() { // the input may be a password, and the options hold secrets
         return "VolumeSpec[" + fstype + "]";

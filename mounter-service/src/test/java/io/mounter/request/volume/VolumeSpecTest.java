@@ -50,6 +50,8 @@ class VolumeSpecTest {
         assertFalse(glusterfs.landsAs("fuse.sshfs"));
         VolumeSpec fuse = VolumeSpec.of(Map.of("fstype", "fuse", "source", "bindfs#/src"), List.of(), Map.of());
         assertTrue(fuse.landsAs("fuse.bindfs"), "mount.fuse names its daemon in the source");
+        assertEquals("/src", fuse.shownSource());
+        assertEquals("s", glusterfs.shownSource());
         assertTrue(VolumeSpec.isEphemeral(Map.of("csi.storage.k8s.io/ephemeral", "true")));
     }
 }
