@@ -14,11 +14,11 @@ public interface HelperRunner {
     MountHelper.Result run(List<String> argv, Duration timeout);
 
     /**
-     * As {@link #run(List, Duration)}, with {@code input} on the helper's stdin (a password
-     * for sshfs's password_stdin, say): never on its command line.
+     * As {@link #run(List, Duration)}, with {@code input}: bytes on the helper's stdin and
+     * secret files it reads (never on its command line).
      */
-    default MountHelper.Result run(List<String> argv, Duration timeout, byte[] input) {
-        if (input != null) {
+    default MountHelper.Result run(List<String> argv, Duration timeout, HelperInput input) {
+        if (input.stdin() != null || !input.files().isEmpty()) {
             throw new UnsupportedOperationException("this runner gives helpers no input");
         }
         return run(argv, timeout);

@@ -62,11 +62,11 @@ public final class MountHelper implements HelperRunner {
      */
     @Override
     public Result run(List<String> argv, Duration timeout) {
-        return run(argv, timeout, null);
+        return run(argv, timeout, HelperInput.NONE);
     }
 
     @Override
-    public Result run(List<String> argv, Duration timeout, byte[] input) {
+    public Result run(List<String> argv, Duration timeout, HelperInput input) {
         if (!running.tryAcquire()) {
             throw new Refusal(Errno.EAGAIN, "too many mount helpers running; try again");
         }
@@ -77,7 +77,7 @@ public final class MountHelper implements HelperRunner {
         }
     }
 
-    private Result runHere(List<String> argv, Duration timeout, byte[] input) {
+    private Result runHere(List<String> argv, Duration timeout, HelperInput input) {
         try {
             return runAndWait(argv, timeout, input);
         } catch (IOException e) {
@@ -88,20 +88,24 @@ public final class MountHelper implements HelperRunner {
         }
     }
 
-    private Result runAndWait(List<String> argv, Duration timeout, byte[] input)
+    private Result runAndWait(List<String> argv, Duration timeout, HelperInput input)
             throws IOException, InterruptedException {
         Path output = Files.createTempFile("mount-helper-", ".out");
         try {
             List<String> command = new ArrayList<>(List.of("setsid"));
-            command.addAll(argv);
+            command.addAll(withSecretFiles(input, argv));
             ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)
-                    .redirectOutput(output.toFile()).redirectInput(input == null
+                    .redirectOutput(output.toFile()).redirectInput(input.stdin() == null
                             ? ProcessBuilder.Redirect.from(new java.io.File("/dev/null")) : ProcessBuilder.Redirect.PIPE);
             builder.environment().putAll(environment);
+            List<String> names = new ArrayList<>(input.files().keySet());
+            for (int i = 0; i < names.size(); i++) {
+                builder.environment().put(SECRET_VARIABLE + i, input.files().get(names.get(i)));
+            }
             Process process = builder.start();
-            if (input != null) {
+            if (input.stdin() != null) {
                 try (var stdin = process.getOutputStream()) {
-                    stdin.write(input);
+                    stdin.write(input.stdin());
                 } catch (IOException helperGone) {
                     // it exited without reading: its status says why
                 }
@@ -115,6 +119,47 @@ public final class MountHelper implements HelperRunner {
             Files.deleteIfExists(output);
         }
     }
+
+    /**
+     * Secret files: the helper runs in a mount namespace of its own (unshare), where a tmpfs
+     * at {@link HelperInput#SECRETS_DIR} holds them, written from environment variables (which
+     * only root may read, in /proc/PID/environ) that are unset before the helper starts; the
+     * files are removed when it exits. The daemon a helper leaves behind keeps that namespace,
+     * with the tmpfs empty by then.
+     */
+    private static List<String> withSecretFiles(HelperInput input, List<String> argv) {
+        if (input.files().isEmpty()) {
+            return argv;
+        }
+        List<String> names = new ArrayList<>(input.files().keySet());
+        List<String> wrapped = new ArrayList<>(List.of("unshare", "--mount", "--propagation", "private", "--",
+                "sh", "-c", WRITE_SECRETS_AND_RUN, "mounter-secrets", HelperInput.SECRETS_DIR,
+                Integer.toString(names.size())));
+        wrapped.addAll(names);
+        wrapped.add("--");
+        wrapped.addAll(argv);
+        return wrapped;
+    }
+
+    private static final String SECRET_VARIABLE = "MOUNTER_SECRET_";
+    private static final String WRITE_SECRETS_AND_RUN = """
+            dir=$1 n=$2
+            shift 2
+            mkdir -p "$dir" && mount -t tmpfs -o size=1m,mode=0700 mounter-secrets "$dir" || exit 32
+            i=0
+            while [ "$i" -lt "$n" ]; do
+                eval "value=\\$MOUNTER_SECRET_$i"
+                unset "MOUNTER_SECRET_$i"
+                (umask 077 && printf '%s' "$value" > "$dir/$1") || exit 32
+                shift
+                i=$((i + 1))
+            done
+            shift
+            status=0
+            "$@" || status=$?
+            rm -f "$dir"/*
+            exit "$status"
+            """;
 
     /** setsid made the helper a session and group leader: its pid is the group id. */
     private static void killGroup(Process process) throws InterruptedException {

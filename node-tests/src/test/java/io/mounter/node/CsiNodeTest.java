@@ -168,6 +168,48 @@ class CsiNodeTest extends OnMounterNode {
     }
 
     /**
+     * sshfs authenticated by an ssh key from the stage Secret (ssh-privatekey, as a
+     * kubernetes.io/ssh-auth Secret holds it): written to a tmpfs of the helper's own mount
+     * namespace, never seen in the container's, removed once the helper is done; the key is
+     * in no command line, log or state file.
+     */
+    @Test
+    void anSshKeySecretIsAFileOnlyTheHelperSees() throws IOException {
+        SshServer ssh = node.node().ssh();
+        String key = Files.readString(ssh.clientKey());
+        String keyLine = key.lines().filter(l -> !l.startsWith("-----")).findFirst().orElseThrow();
+        Path staging = node.node().newVolumeDir("globalmount");
+        String id = "sshfs-key-" + shortId();
+        NodeStageVolumeRequest request = stage(id, staging, Map.of("fstype", "sshfs", "source", ssh.source(),
+                "options", "StrictHostKeyChecking=no,UserKnownHostsFile=/dev/null,BatchMode=yes,port="
+                        + ssh.port())).toBuilder().putSecrets("ssh-privatekey", key).build();
+
+        csi.node().nodeStageVolume(request);
+        try {
+            assertEquals("fuse.sshfs", node.host().mountinfo().at(staging).orElseThrow().fstype(),
+                    "the key in the Secret was the one ssh used: there is no other");
+            node.host().run("sh", "-c", "echo by-key > " + staging.resolve("by-key"));
+            assertEquals("by-key\n", Files.readString(ssh.exportDir().resolve("by-key")));
+            CommandResult secrets = node.container().exec("sh", "-c", "ls -A /run/mounter-secrets 2>/dev/null; true");
+            assertEquals("", secrets.stdout(), "nothing in the container's own view");
+            ProcessInfo daemon = Processes.findInPidNamespace(node.container().pidNamespaceInode(),
+                    p -> p.comm().contains("sshfs") && p.cmdline().contains(staging.toString()) && !p.isZombie())
+                    .orElseThrow();
+            CommandResult inItsNamespace = Command.of("nsenter", "-t", Long.toString(daemon.pid()), "-m", "--",
+                    "ls", "-A", "/run/mounter-secrets").exec();
+            assertEquals("", inItsNamespace.stdout().strip(), "removed once the helper was done: "
+                    + inItsNamespace.describe());
+            List<ProcessInfo> processes = Processes.infoInPidNamespace(node.container().pidNamespaceInode());
+            assertTrue(processes.stream().noneMatch(p -> p.commandLine().contains(keyLine)), "in no command line");
+            assertFalse(node.mounterd().log().contains(keyLine), "in no log line");
+            assertFalse(LiveMount.stateFile(node).toString().contains(keyLine), "not in the state file");
+        } finally {
+            csi.node().nodeUnstageVolume(NodeUnstageVolumeRequest.newBuilder().setVolumeId(id)
+                    .setStagingTargetPath(staging.toString()).build());
+        }
+    }
+
+    /**
      * The volume's daemon killed while its command cannot work (bindfs's source gone): stats
      * say abnormal, and why; the source back, the daemon is run again and the pod's published
      * copy serves again.

@@ -1,5 +1,6 @@
 package io.mounter.request.volume;
 
+import io.mounter.request.HelperInput;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -10,12 +11,17 @@ import java.util.TreeMap;
  * What to mount for a volume, from its context (a PersistentVolume's volumeAttributes or an
  * inline volume's attributes), the capability's mount flags and its secrets:
  * {@code fstype} and {@code source} as the helper takes them, {@code options} comma-separated.
- * Each secret becomes an option {@code key=value}, except sshfs's {@code password}, which
- * the helper reads on stdin ({@code password_stdin}): never on a command line.
+ * Each secret becomes an option {@code key=value}, except those a helper reads as a file or
+ * on stdin, which are never on a command line: sshfs's {@code password} (on stdin, with
+ * {@code password_stdin}), an ssh key {@code ssh-privatekey} (a kubernetes.io/ssh-auth
+ * Secret's key: {@code IdentityFile=FILE}) and an rclone config {@code rclone.conf}
+ * ({@code config=FILE}), the files in a tmpfs of the helper's own ({@link HelperInput}).
  *
- * @param input what the helper reads on stdin, or null
+ * @param input what the helper reads on stdin and as files
  */
-public record VolumeSpec(String fstype, String source, String options, byte[] input) {
+public record VolumeSpec(String fstype, String source, String options, HelperInput input) {
+    /** Secrets a helper reads as files: the key, and the option naming the file. */
+    static final Map<String, String> FILE_SECRETS = Map.of("ssh-privatekey", "IdentityFile", "rclone.conf", "config");
     public static final String FSTYPE = "fstype";
     public static final String SOURCE = "source";
     public static final String OPTIONS = "options";
@@ -34,16 +40,21 @@ public record VolumeSpec(String fstype, String source, String options, byte[] in
             options.add(given.strip());
         }
         mountFlags.stream().filter(flag -> !flag.isBlank()).forEach(options::add);
-        byte[] input = null;
+        byte[] stdin = null;
+        Map<String, String> files = new TreeMap<>();
         for (Map.Entry<String, String> secret : new TreeMap<>(secrets).entrySet()) {
+            String fileOption = FILE_SECRETS.get(secret.getKey());
             if (isSshfs(fstype) && secret.getKey().equals("password")) {
                 options.add("password_stdin");
-                input = (secret.getValue() + "\n").getBytes(StandardCharsets.UTF_8);
+                stdin = (secret.getValue() + "\n").getBytes(StandardCharsets.UTF_8);
+            } else if (fileOption != null) {
+                files.put(secret.getKey(), secret.getValue());
+                options.add(fileOption + "=" + HelperInput.pathOf(secret.getKey()));
             } else {
                 options.add(secret.getKey() + "=" + secret.getValue());
             }
         }
-        return new VolumeSpec(fstype, source, String.join(",", options), input);
+        return new VolumeSpec(fstype, source, String.join(",", options), new HelperInput(stdin, files));
     }
 
     private static boolean isSshfs(String fstype) {

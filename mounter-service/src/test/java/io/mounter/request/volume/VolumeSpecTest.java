@@ -20,7 +20,8 @@ class VolumeSpecTest {
         assertEquals("glusterfs", spec.fstype());
         assertEquals("srv:/v", spec.source());
         assertEquals("log-level=WARNING,ro,user=bob", spec.options());
-        assertNull(spec.input());
+        assertNull(spec.input().stdin());
+        assertEquals(Map.of(), spec.input().files());
     }
 
     /** Threat: a password on the helper's command line, which ps shows to everyone on the node. */
@@ -29,8 +30,21 @@ class VolumeSpecTest {
         VolumeSpec spec = VolumeSpec.of(Map.of("fstype", "sshfs", "source", "u@h:/d"), List.of(),
                 Map.of("password", "hunter2"));
         assertEquals("password_stdin", spec.options());
-        assertArrayEquals("hunter2\n".getBytes(StandardCharsets.UTF_8), spec.input());
+        assertArrayEquals("hunter2\n".getBytes(StandardCharsets.UTF_8), spec.input().stdin());
         assertFalse(spec.toString().contains("hunter2"));
+        assertFalse(spec.input().toString().contains("hunter2"));
+    }
+
+    /** An ssh key and an rclone config are files the helper reads, named in its options. */
+    @Test
+    void keysAndConfigsBecomeFilesInTheHelpersOwnTmpfs() {
+        VolumeSpec spec = VolumeSpec.of(Map.of("fstype", "sshfs", "source", "u@h:/d"), List.of(),
+                Map.of("ssh-privatekey", "-----BEGIN KEY-----\nsecret\n"));
+        assertEquals("IdentityFile=/run/mounter-secrets/ssh-privatekey", spec.options());
+        assertEquals(Map.of("ssh-privatekey", "-----BEGIN KEY-----\nsecret\n"), spec.input().files());
+        VolumeSpec rclone = VolumeSpec.of(Map.of("fstype", "rclone", "source", "remote:bucket"), List.of(),
+                Map.of("rclone.conf", "[remote]\ntype = s3\n"));
+        assertEquals("config=/run/mounter-secrets/rclone.conf", rclone.options());
     }
 
     @Test
