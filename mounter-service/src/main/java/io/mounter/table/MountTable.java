@@ -4,8 +4,10 @@ import io.mounter.protocol.MountState;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.Predicate;
 
 /**
@@ -48,6 +50,8 @@ public final class MountTable {
      * target's last record.
      */
     private final Map<String, List<String>> commands = new HashMap<>();
+    /** Targets whose daemon's command is never kept (it holds a secret). */
+    private final Set<String> noCommand = new HashSet<>();
     private long generation;
     private volatile Listener listener = added -> { };
 
@@ -99,10 +103,25 @@ public final class MountTable {
         return removed;
     }
 
+    /**
+     * Never keeps a command for {@code target} (one whose command line holds a secret, which
+     * the state file must not hold in clear): its mount is not brought back should its daemon
+     * die. Until {@link #keepCommandsFor} is called for it.
+     */
+    public synchronized void keepNoCommandFor(String target) {
+        noCommand.add(target);
+        commands.remove(target);
+    }
+
+    /** Undoes {@link #keepNoCommandFor}: its mount is gone, or was never made. */
+    public synchronized void keepCommandsFor(String target) {
+        noCommand.remove(target);
+    }
+
     /** Keeps {@code command} as the one to run again for {@code target} while it has a record. */
     public void setCommand(String target, List<String> command) {
         synchronized (this) {
-            if (command.equals(commands.get(target)) || newestOn(target) == null) {
+            if (command.equals(commands.get(target)) || newestOn(target) == null || noCommand.contains(target)) {
                 return;
             }
             commands.put(target, List.copyOf(command));

@@ -22,6 +22,20 @@ class MountTableTest {
         return new MountRecord(new MountEntry("s", target, "fuse", 1, 2, 0), new DeviceNumber(0, 9));
     }
 
+    /** Threat: a daemon command line that holds a volume's secret, saved in clear in the state file. */
+    @Test
+    void aTargetMarkedSoKeepsNoCommandUntilUnmarked() {
+        table.add(record("/t"));
+        table.setCommand("/t", List.of("sshfs", "-o", "secret=1", "src", "/t"));
+        table.keepNoCommandFor("/t");
+        assertEquals(List.of(), table.commandFor("/t"), "a command kept already is dropped");
+        table.setCommand("/t", List.of("sshfs", "-o", "secret=1", "src", "/t"));
+        assertEquals(Map.of(), table.commands(), "and none is kept later");
+        table.keepCommandsFor("/t");
+        table.setCommand("/t", List.of("bindfs", "/s", "/t"));
+        assertEquals(List.of("bindfs", "/s", "/t"), table.commandFor("/t"));
+    }
+
     @Test
     void recordsAreToldApartByIdentityNotValue() {
         MountRecord first = record("/t");

@@ -33,12 +33,14 @@ final class CsiBenchmark {
     private CsiBenchmark() {
     }
 
-    /** mounterd's flags for a node this benchmark can use. */
-    static List<String> mounterdArgs() {
-        return List.of("--csi-endpoint", SOCKET);
+    /** On a node of its own, whose mounterd serves the CSI door (a baseline build may lack it). */
+    static List<Figures> measure() {
+        try (MounterNode mounter = MounterNode.start(List.of("--csi-endpoint", SOCKET))) {
+            return measure(mounter);
+        }
     }
 
-    static List<Figures> measure(MounterNode mounter) {
+    private static List<Figures> measure(MounterNode mounter) {
         GlusterVolume volume = mounter.node().gluster().createVolume("csi-bench");
         Map<String, String> context = Map.of("fstype", "glusterfs", "source", volume.source(),
                 "options", "log-level=WARNING");

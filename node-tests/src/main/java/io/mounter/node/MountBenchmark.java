@@ -159,9 +159,7 @@ public final class MountBenchmark {
     }
 
     private static MounterNode startNode() {
-        List<String> args = new ArrayList<>(List.of("--allow-fstype", "tmpfs"));
-        args.addAll(CsiBenchmark.mounterdArgs());
-        return MounterNode.start(args);
+        return MounterNode.start(List.of("--allow-fstype", "tmpfs"));
     }
 
     /**
@@ -185,7 +183,7 @@ public final class MountBenchmark {
             case "startup" -> startupTable(startups(mounter, startupWays()));
             case "probe" -> ProbeCost.table(ProbeCost.measure(mounter));
             case "recovery" -> RecoveryBenchmark.table(RecoveryBenchmark.measure(mounter));
-            case "csi" -> CsiBenchmark.table(CsiBenchmark.measure(mounter));
+            case "csi" -> CsiBenchmark.table(CsiBenchmark.measure());
             default -> throw new IllegalArgumentException("no part " + name
                     + "; the parts are latency, throughput, data, startup, probe, recovery, csi");
         };
@@ -203,7 +201,7 @@ public final class MountBenchmark {
         System.out.println("recovery after a container replacement");
         List<RecoveryBenchmark.Figures> recoveries = RecoveryBenchmark.measure(mounter);
         System.out.println("the CSI door");
-        List<CsiBenchmark.Figures> csi = CsiBenchmark.measure(mounter);
+        List<CsiBenchmark.Figures> csi = CsiBenchmark.measure();
         System.out.println("data path");
         return document(latencies, throughputs, reads(mounter), startups, probes, recoveries, csi, baseline);
     }

@@ -90,29 +90,50 @@ class CsiNodeTest extends OnMounterNode {
     @Test
     void aGlusterfsVolumeStagedOncePublishedTwice() throws IOException {
         GlusterVolume volume = node.node().gluster().createVolume("csi-" + shortId());
+        stagedOncePublishedTwice(stage(volume.name(), node.node().newVolumeDir("globalmount"), glusterfs(volume)),
+                "fuse.glusterfs", volume.brick(), () -> glusterfsDaemons(volume));
+    }
+
+    /** The same for sshfs, whose password comes from the stage Secret (on sshfs's stdin). */
+    @Test
+    void anSshfsVolumeWithAPasswordSecretStagedOncePublishedTwice() throws IOException {
+        SshServer ssh = node.node().ssh();
         Path staging = node.node().newVolumeDir("globalmount");
+        String password = "pw-" + UUID.randomUUID();
+        NodeStageVolumeRequest request = stage("sshfs-" + shortId(), staging, Map.of("fstype", "sshfs", "source",
+                ssh.source(), "options", ssh.sshfsOptions())).toBuilder().putSecrets("password", password).build();
+        stagedOncePublishedTwice(request, "fuse.sshfs", ssh.exportDir(), () -> Processes.infoInPidNamespace(
+                node.container().pidNamespaceInode()).stream().filter(p -> p.comm().contains("sshfs") && !p.isZombie()
+                        && p.cmdline().contains(staging.toString())).toList());
+        assertFalse(node.mounterd().log().contains(password), "the password is in no log line");
+    }
+
+    private void stagedOncePublishedTwice(NodeStageVolumeRequest stageRequest, String fstype, Path backend,
+                                          java.util.function.Supplier<List<ProcessInfo>> daemonsOf) throws IOException {
+        String id = stageRequest.getVolumeId();
+        Path staging = Path.of(stageRequest.getStagingTargetPath());
         Path writer = node.node().newVolumeDir("kubernetes.io~csi").resolve("writer");
         Path reader = node.node().newVolumeDir("kubernetes.io~csi").resolve("reader");
-        String id = volume.name();
 
-        csi.node().nodeStageVolume(stage(id, staging, glusterfs(volume)));
-        csi.node().nodeStageVolume(stage(id, staging, glusterfs(volume))); // idempotent
+        csi.node().nodeStageVolume(stageRequest);
+        csi.node().nodeStageVolume(stageRequest); // idempotent
         csi.node().nodePublishVolume(publish(id, staging, writer, false));
         csi.node().nodePublishVolume(publish(id, staging, reader, true));
         csi.node().nodePublishVolume(publish(id, staging, writer, false)); // idempotent
 
         MountInfo.Entry staged = node.host().mountinfo().at(staging).orElseThrow();
-        assertEquals("fuse.glusterfs", staged.fstype());
+        assertEquals(fstype, staged.fstype());
         assertEquals(staged.device(), node.host().mountinfo().at(writer).orElseThrow().device(), "a copy of the staged");
         MountInfo.Entry readOnly = node.host().mountinfo().at(reader).orElseThrow();
         assertTrue(readOnly.mountOptions().contains("ro") && readOnly.mountOptions().contains("nosuid")
                 && readOnly.mountOptions().contains("nodev"), readOnly.mountOptions());
-        node.host().run("sh", "-c", "echo through-the-writer > " + writer.resolve("file"));
-        assertEquals("through-the-writer\n", node.host().run("cat", reader.resolve("file").toString()).stdout());
+        String file = "file-" + shortId();
+        node.host().run("sh", "-c", "echo through-the-writer > " + writer.resolve(file));
+        assertEquals("through-the-writer\n", node.host().run("cat", reader.resolve(file).toString()).stdout());
         assertFalse(node.host().exec("sh", "-c", "echo no > " + reader.resolve("other")).succeeded(), "read-only");
-        assertEquals("through-the-writer\n", Files.readString(volume.brick().resolve("file")));
-        List<ProcessInfo> daemons = glusterfsDaemons(volume);
-        assertEquals(1, daemons.size(), "one daemon per volume and node: " + daemons);
+        assertEquals("through-the-writer\n", Files.readString(backend.resolve(file)));
+        List<ProcessInfo> daemons = daemonsOf.get();
+        assertEquals(1, daemons.size(), "one daemon per volume and node, in the container: " + daemons);
 
         assertStatus(Status.Code.ALREADY_EXISTS, () -> csi.node().nodePublishVolume(publish(id, staging, writer, true)));
         NodeGetVolumeStatsResponse stats = csi.node().nodeGetVolumeStats(statsOf(id, writer));
@@ -145,8 +166,12 @@ class CsiNodeTest extends OnMounterNode {
         Path staging = node.node().newVolumeDir("globalmount");
         Path target = node.node().newVolumeDir("kubernetes.io~csi").resolve("pod");
         String id = "sshfs-" + shortId();
+        // and a secret that is an option (an ssh setting, as good as any): the daemon's command
+        // line holds it, so mounterd keeps no command for this volume, and no state file holds it
+        String interval = Integer.toString(3_000_000 + new java.util.Random().nextInt(1_000_000));
         NodeStageVolumeRequest request = stage(id, staging, Map.of("fstype", "sshfs", "source", ssh.source(),
-                "options", ssh.sshfsOptions())).toBuilder().putSecrets("password", password).build();
+                "options", ssh.sshfsOptions())).toBuilder().putSecrets("password", password)
+                .putSecrets("ServerAliveInterval", interval).build();
 
         csi.node().nodeStageVolume(request);
         csi.node().nodePublishVolume(publish(id, staging, target, false));
@@ -159,6 +184,10 @@ class CsiNodeTest extends OnMounterNode {
             assertTrue(processes.stream().noneMatch(p -> p.commandLine().contains(password)), "in no command line");
             assertFalse(node.mounterd().log().contains(password), "in no log line");
             assertFalse(LiveMount.stateFile(node).toString().contains(password), "not in the state file");
+            assertTrue(processes.stream().anyMatch(p -> p.commandLine().contains("ServerAliveInterval=" + interval)),
+                    "the option secret is on the daemon's command line (else this proves nothing)");
+            Processes.sleep(Duration.ofSeconds(3)); // the watcher has found the daemon, the writer saved
+            assertFalse(LiveMount.stateFile(node).toString().contains(interval), "the command holding it is not kept");
             assertTrue(LiveMount.list(node).stream().noneMatch(e -> e.toString().contains(password)), "not in LIST");
         } finally {
             csi.node().nodeUnpublishVolume(unpublish(id, target));

@@ -169,7 +169,7 @@ public final class VolumeOperations {
 
     private void publishInline(String targetPath, boolean readOnly, VolumeSpec spec) {
         VolumeSpec asked = readOnly ? new VolumeSpec(spec.fstype(), spec.source(),
-                spec.options().isEmpty() ? "ro" : spec.options() + ",ro", spec.input()) : spec;
+                spec.options().isEmpty() ? "ro" : spec.options() + ",ro", spec.input(), spec.secretsInOptions()) : spec;
         ContainedPath target = helperTarget(asked, targetPath);
         executor.execute(new HostCommand.MakeDirectory(target));
         requireDirectory(target, "target_path");
@@ -193,10 +193,15 @@ public final class VolumeOperations {
                     + " holds another mount already");
         }
         long started = clock.millis();
+        if (spec.secretsInOptions()) {
+            // before the daemon exists: its command line is never kept, so never saved in clear
+            table.keepNoCommandFor(target.full());
+        }
         MountHelper.Result result = helpers.run(MountHelper.argv(spec.fstype(), spec.options(), spec.source(),
                 target.full()), HELPER_TIMEOUT, spec.input());
         if (result.timedOut() || result.exitStatus() != 0) {
             removeMountsSince(target, started);
+            table.keepCommandsFor(target.full());
             throw new VolumeError(VolumeError.Kind.INTERNAL, "mount -t " + spec.fstype() + " onto " + target.full()
                     + (result.timedOut() ? " timed out after " + HELPER_TIMEOUT.toSeconds() + " s"
                     : " failed with exit " + result.exitStatus()) + ": " + CredentialMask.text(result.output().strip()));
@@ -204,6 +209,7 @@ public final class VolumeOperations {
         MountInfo.Entry landed = topmostOnHost(target).orElse(null);
         if (landed == null || !spec.landsAs(landed.fstype()) || madeWith(landed.device()).isEmpty()) {
             removeMountsSince(target, started);
+            table.keepCommandsFor(target.full());
             throw new VolumeError(VolumeError.Kind.INTERNAL, "mount -t " + spec.fstype() + " reported success, but no "
                     + spec.fstype() + " mount of mounterd's is on " + target.full() + " in the host namespace (found: "
                     + (landed == null ? "nothing" : landed.fstype()) + ")");
@@ -246,6 +252,9 @@ public final class VolumeOperations {
             throw e;
         }
         table.remove(record);
+        if (table.newestFirst(r -> r.entry().target().equals(target.full())).isEmpty()) {
+            table.keepCommandsFor(target.full());
+        }
     }
 
     /** Unmounts a bind copy of a mount mounterd made; nothing there is fine, anything else is left alone. */

@@ -18,8 +18,10 @@ import java.util.TreeMap;
  * ({@code config=FILE}), the files in a tmpfs of the helper's own ({@link HelperInput}).
  *
  * @param input what the helper reads on stdin and as files
+ * @param secretsInOptions whether a secret is among the options (the daemon's command line
+ *     may then hold it, and is not kept in the state file)
  */
-public record VolumeSpec(String fstype, String source, String options, HelperInput input) {
+public record VolumeSpec(String fstype, String source, String options, HelperInput input, boolean secretsInOptions) {
     /** Secrets a helper reads as files: the key, and the option naming the file. */
     static final Map<String, String> FILE_SECRETS = Map.of("ssh-privatekey", "IdentityFile", "rclone.conf", "config");
     public static final String FSTYPE = "fstype";
@@ -54,7 +56,9 @@ public record VolumeSpec(String fstype, String source, String options, HelperInp
                 options.add(secret.getKey() + "=" + secret.getValue());
             }
         }
-        return new VolumeSpec(fstype, source, String.join(",", options), new HelperInput(stdin, files));
+        boolean secretsInOptions = secrets.keySet().stream()
+                .anyMatch(key -> !FILE_SECRETS.containsKey(key) && !(isSshfs(fstype) && key.equals("password")));
+        return new VolumeSpec(fstype, source, String.join(",", options), new HelperInput(stdin, files), secretsInOptions);
     }
 
     private static boolean isSshfs(String fstype) {

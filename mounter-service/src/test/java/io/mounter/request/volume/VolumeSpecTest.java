@@ -20,6 +20,7 @@ class VolumeSpecTest {
         assertEquals("glusterfs", spec.fstype());
         assertEquals("srv:/v", spec.source());
         assertEquals("log-level=WARNING,ro,user=bob", spec.options());
+        assertTrue(spec.secretsInOptions(), "a secret among the options");
         assertNull(spec.input().stdin());
         assertEquals(Map.of(), spec.input().files());
     }
@@ -30,6 +31,7 @@ class VolumeSpecTest {
         VolumeSpec spec = VolumeSpec.of(Map.of("fstype", "sshfs", "source", "u@h:/d"), List.of(),
                 Map.of("password", "hunter2"));
         assertEquals("password_stdin", spec.options());
+        assertFalse(spec.secretsInOptions());
         assertArrayEquals("hunter2\n".getBytes(StandardCharsets.UTF_8), spec.input().stdin());
         assertFalse(spec.toString().contains("hunter2"));
         assertFalse(spec.input().toString().contains("hunter2"));
