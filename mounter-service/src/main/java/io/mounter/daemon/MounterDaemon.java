@@ -248,6 +248,7 @@ public final class MounterDaemon implements Callable<Integer> {
         handler.setHealth(health);
         handler.setGate(new RequestGate(requests));
         handler.setDaemonNames(DaemonNames.of(peers));
+        handler.setRealUids(peers::realUid);
         return handler;
     }
 

@@ -38,6 +38,8 @@ public final class SocketServer implements AutoCloseable {
      * it connected, and each such stand-in holds a worker this long.
      */
     static final Duration IDLE_TIMEOUT = Duration.ofSeconds(2);
+    /** How long a client may say nothing before it is told apart by its real uid (see serve). */
+    static final Duration QUICK = Duration.ofMillis(50);
     /** How long a connection past the users' share may take to show its request, to be told EAGAIN. */
     static final Duration OVER_SHARE_WAIT = Duration.ofMillis(100);
 
@@ -130,16 +132,30 @@ public final class SocketServer implements AutoCloseable {
         }
     }
 
+    /**
+     * A client that sends at once (the shim, the stand-ins, mounterctl) is served at once. One
+     * that has sent nothing after {@link #QUICK} may be a setuid stand-in a user stopped: only
+     * then is it told apart by its real uid (a read of /proc, kept off the quick path), and a
+     * user's waits only within the users' share.
+     */
     private void serve(SeqpacketSocket connection) {
         try (connection) {
             PeerCredentials peer = connection.peerCredentials();
+            connection.setTimeouts(QUICK);
+            ReceivedMessage first = receiveUnlessQuiet(connection);
+            if (first != null) {
+                connection.setTimeouts(IDLE_TIMEOUT);
+                serveRequests(connection, peer, first);
+                return;
+            }
             int caller = users.callerUid(peer);
             if (!users.tryEnter(caller)) {
                 refuseOverShare(connection, peer, caller);
                 return;
             }
             try {
-                serveRequests(connection, peer.withRealUid(caller));
+                connection.setTimeouts(IDLE_TIMEOUT.minus(QUICK));
+                serveRequests(connection, peer.withRealUid(caller), null);
             } finally {
                 users.leave(caller);
             }
@@ -171,10 +187,24 @@ public final class SocketServer implements AutoCloseable {
         }
     }
 
-    private void serveRequests(SeqpacketSocket connection, PeerCredentials peer) {
-        connection.setTimeouts(IDLE_TIMEOUT);
-        while (!closing) {
-            ReceivedMessage message = connection.receive(Limits.MAX_REQUEST);
+    /** The first message, or null if none came within the receive timeout. */
+    private static ReceivedMessage receiveUnlessQuiet(SeqpacketSocket connection) {
+        try {
+            return connection.receive(Limits.MAX_REQUEST);
+        } catch (SyscallException e) {
+            if (e.errno() == Errno.EAGAIN) {
+                return null;
+            }
+            throw e;
+        }
+    }
+
+    /** Serves {@code first} (if not null), then each request that follows, until the peer hangs up. */
+    private void serveRequests(SeqpacketSocket connection, PeerCredentials peer, ReceivedMessage first) {
+        ReceivedMessage next = first;
+        while (!closing || next != null) {
+            ReceivedMessage message = next != null ? next : connection.receive(Limits.MAX_REQUEST);
+            next = null;
             if (message.isEndOfStream()) {
                 return;
             }

@@ -59,6 +59,7 @@ public final class RequestHandler {
     private volatile RequestGate gate = RequestGate.unbounded();
     private volatile DaemonNames daemonNames = DaemonNames.NONE;
     private volatile FuseConf fuseConf = FuseConf.system();
+    private volatile RealUids realUids = pid -> java.util.OptionalInt.empty();
 
     public RequestHandler(MountPolicy policy, MountExecutor executor, MountTable table, Clock clock,
                           HelperRunner helpers, DaemonLocator daemons) {
@@ -91,6 +92,11 @@ public final class RequestHandler {
         this.daemonNames = daemonNames;
     }
 
+    /** Real uids of peers, from /proc (none known by default: every peer is taken at its word); set before serving. */
+    public void setRealUids(RealUids realUids) {
+        this.realUids = realUids;
+    }
+
     /** Where users' mount_max is read (fusermount's /etc/fuse.conf); set before serving. */
     public void setFuseConf(FuseConf fuseConf) {
         this.fuseConf = fuseConf;
@@ -103,10 +109,23 @@ public final class RequestHandler {
     public Handled handle(Request request, Attachment attachment, PeerCredentials peer) {
         long start = System.nanoTime();
         Handled.Outcome outcome = new Handled.Outcome();
-        Reply reply = gate.admit(request, () -> dispatch(request, attachment, peer, outcome));
+        PeerCredentials caller = whoReally(request, peer);
+        Reply reply = gate.admit(request, () -> dispatch(request, attachment, caller, outcome));
         long nanos = System.nanoTime() - start;
         observer.observe(request.operation(), reply.status(), nanos);
-        return new Handled(reply, request, outcome, nanos, peer);
+        return new Handled(reply, request, outcome, nanos, caller);
+    }
+
+    /**
+     * A FUSE mount from a root peer may come from a user, through a setuid stand-in: its real
+     * uid decides whether mount_max holds. Read from /proc only for those requests.
+     */
+    private PeerCredentials whoReally(Request request, PeerCredentials peer) {
+        if (request instanceof Request.Mount mount && Fuse.isFuseType(mount.fstype()) && peer.uid() == 0
+                && peer.isRealRoot() && peer.pid() > 0) {
+            return peer.withRealUid(realUids.realUid(peer.pid()).orElse(peer.uid()));
+        }
+        return peer;
     }
 
     /** A message the door could not decode: answered with the reason, counted and logged as refused. */
