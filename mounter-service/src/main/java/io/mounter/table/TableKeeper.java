@@ -68,8 +68,10 @@ public final class TableKeeper implements AutoCloseable {
         MountWatcher.Holders holders = new ProcHolders(parts.procRoot());
         int self = (int) ProcessHandle.current().pid();
         List<MountInfo.Entry> mounts = mountinfo.read();
+        // saved commands count only from a state directory root alone may write (restoreCommands)
         TableRebuild.Result rebuilt = TableRebuild.rebuild(saved.mounts(), mounts, parts.policy(),
-                servingDaemons(holders, self), servedOnTheNode(parts.hostProcRoot()), parts.clock().millis());
+                servingDaemons(holders, self), servedOnTheNode(parts.hostProcRoot()),
+                store.isPrivate() ? saved.commands() : Map.of(), parts.clock().millis());
         parts.table().addAll(rebuilt.table());
         restoreCommands(saved, store, parts.table());
         report(rebuilt, parts.events());

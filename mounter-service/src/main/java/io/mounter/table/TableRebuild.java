@@ -57,7 +57,7 @@ final class TableRebuild {
      */
     static Result rebuild(List<MountRecord> saved, List<MountInfo.Entry> mounts, MountPolicy policy,
                           Map<Integer, Integer> daemonsByConnection, long now) {
-        return rebuild(saved, mounts, policy, daemonsByConnection, connection -> false, now);
+        return rebuild(saved, mounts, policy, daemonsByConnection, connection -> false, Map.of(), now);
     }
 
     /**
@@ -65,7 +65,8 @@ final class TableRebuild {
      *     connection; asked only of saved FUSE records that no process in the container serves
      */
     static Result rebuild(List<MountRecord> saved, List<MountInfo.Entry> mounts, MountPolicy policy,
-                          Map<Integer, Integer> daemonsByConnection, IntPredicate servedOutside, long now) {
+                          Map<Integer, Integer> daemonsByConnection, IntPredicate servedOutside,
+                          Map<String, List<String>> commands, long now) {
         boolean[] used = new boolean[mounts.size()];
         List<MountRecord> known = new ArrayList<>();
         List<MountRecord> gone = new ArrayList<>();
@@ -73,7 +74,7 @@ final class TableRebuild {
         for (MountRecord record : saved) {
             // the file is a hint, never an authority: a record the policy would not allow now
             // (another prefix, another type) is dropped, whatever is mounted there
-            int found = allowed(record.entry().fstype(), record.entry().target(), policy)
+            int found = allowed(judgedType(record, commands), record.entry().target(), policy)
                     ? find(record, mounts, used) : -1;
             if (found < 0) {
                 gone.add(record);
@@ -128,6 +129,21 @@ final class TableRebuild {
                 && Fuse.isShownAs(entry.fstype(), mount.fstype())
                 && (entry.source() == null ? mount.source().equals("none")
                         : MountSource.mask(entry.source()).equals(MountSource.mask(mount.source())));
+    }
+
+    /**
+     * The type a saved record is judged as. A mounterd before the daemon-naming one recorded a
+     * daemon without a subtype (bindfs) as plain fuse; such a record is judged as
+     * fuse.PROGRAM after its saved command's program, as the mount would be made now.
+     */
+    static String judgedType(MountRecord record, Map<String, List<String>> commands) {
+        String fstype = record.entry().fstype();
+        List<String> command = commands.getOrDefault(record.entry().target(), List.of());
+        if (!(fstype.equals("fuse") || fstype.equals("fuseblk")) || command.isEmpty()) {
+            return fstype;
+        }
+        String program = command.get(0).substring(command.get(0).lastIndexOf('/') + 1);
+        return program.matches("[A-Za-z0-9_+.-]{1,64}") ? fstype + "." + program : fstype;
     }
 
     /** A FUSE mount the policy allows. */

@@ -97,6 +97,24 @@ class TableRebuildTest {
     }
 
     /**
+     * Update: a mounterd before the daemon-naming one saved bindfs's mount as plain fuse. With
+     * its saved command the record is judged as fuse.bindfs, which the default policy allows;
+     * without one it is plain fuse, which it does not.
+     */
+    @Test
+    void aSavedPlainFuseRecordIsJudgedAfterItsSavedCommandsProgram() {
+        MountPolicy defaults = new MountPolicy(MountPolicy.DEFAULT_FSTYPES, MountPolicy.DEFAULT_PREFIXES, Set.of(0));
+        MountRecord named = saved("named", "fuse", "/srv/named", 70);
+        MountRecord unnamed = saved("unnamed", "fuse", "/srv/unnamed", 71);
+        TableRebuild.Result result = TableRebuild.rebuild(List.of(named, unnamed),
+                host(line(POD + "named", "fuse", "/srv/named", 70), line(POD + "unnamed", "fuse", "/srv/unnamed", 71)),
+                defaults, Map.of(70, 1, 71, 2), connection -> false,
+                Map.of(POD + "named", List.of("/usr/bin/bindfs", "/srv/named", POD + "named")), NOW);
+        assertEquals(List.of(named), result.known());
+        assertEquals(List.of(unnamed), result.gone());
+    }
+
+    /**
      * Threat: a crafted or stale record naming another driver's FUSE mount. Known only if a
      * process in the container serves it, or nobody does (a dead mount of mounterd's, to be
      * brought back); one served from outside the container is not mounterd's.
@@ -109,7 +127,7 @@ class TableRebuildTest {
         TableRebuild.Result result = TableRebuild.rebuild(List.of(ours, dead, theirs),
                 host(line(POD + "ours", "fuse.sshfs", "u@h:/a", 60), line(POD + "dead", "fuse.sshfs", "u@h:/b", 61),
                         line(POD + "theirs", "fuse.sshfs", "u@h:/c", 62)),
-                POLICY, Map.of(60, 1234), connection -> connection == 62 || connection == 60, NOW);
+                POLICY, Map.of(60, 1234), connection -> connection == 62 || connection == 60, Map.of(), NOW);
         assertEquals(List.of(ours, dead), result.known());
         assertEquals(List.of(theirs), result.foreign());
         assertEquals(List.of(), result.adopted(), "not adopted either: nobody in the container serves it");
