@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.jr.ob.JSON;
 import io.mounter.csi.proto.GetPluginInfoRequest;
 import io.mounter.csi.proto.NodeGetVolumeStatsRequest;
 import io.mounter.csi.proto.NodePublishVolumeRequest;
@@ -59,11 +60,7 @@ class CsiInImageTest extends OnDockerNode {
         Path target = node.newVolumeDir("kubernetes.io~csi").resolve("pod");
         try (CsiClient csi = new CsiClient(socket)) {
             assertEquals("csi.mounter.io", csi.identity().getPluginInfo(GetPluginInfoRequest.getDefaultInstance()).getName());
-            csi.node().nodeStageVolume(NodeStageVolumeRequest.newBuilder().setVolumeId("v").setVolumeCapability(MOUNT)
-                    .setStagingTargetPath(staging.toString()).putAllVolumeContext(Map.of("fstype", "glusterfs",
-                            "source", volume.source(), "options", "log-level=WARNING")).build());
-            csi.node().nodePublishVolume(NodePublishVolumeRequest.newBuilder().setVolumeId("v").setVolumeCapability(MOUNT)
-                    .setStagingTargetPath(staging.toString()).setTargetPath(target.toString()).build());
+            stageAndPublish(csi, "v", volume, staging, target);
             node.host().run("sh", "-c", "echo before > " + target.resolve("before"));
             assertEquals("before\n", Files.readString(volume.brick().resolve("before")));
         }
@@ -86,6 +83,70 @@ class CsiInImageTest extends OnDockerNode {
         assertFalse(node.host().isMounted(target) || node.host().isMounted(staging), "unpublished and unstaged");
         assertFalse(Files.exists(target));
         assertTrue(node.container().logs().contains("killed by signal 9"), node.container().logs());
+    }
+
+    /**
+     * The container replaced (an image update, a manifest edit): its glusterfs daemon ends
+     * with it. The new container's mounterd runs the staged volume's daemon again, puts the
+     * fresh mount beneath the dead one on the staging path, and repairs the pod's published
+     * copy in the host namespace: the target serves again, and unpublishes and unstages.
+     */
+    @Test
+    void aPublishedVolumeServesAgainAfterTheContainerIsReplaced() throws Exception {
+        Path socket = socketIn(node.kubeletPodsDir().getParent());
+        awaitSocket(socket);
+        GlusterVolume volume = node.gluster().createVolume("e2e-csi-replaced");
+        Path staging = node.newVolumeDir("globalmount");
+        Path target = node.newVolumeDir("kubernetes.io~csi").resolve("pod");
+        try (CsiClient csi = new CsiClient(socket)) {
+            stageAndPublish(csi, "r", volume, staging, target);
+        }
+        awaitCommandSaved(staging);
+        io.mounter.linux.DeviceNumber dead = node.host().mountinfo().at(target).orElseThrow().device();
+
+        node.restartContainer();
+
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (true) {
+            var now = node.host().mountinfo().at(target);
+            if (now.isPresent() && !now.get().device().equals(dead)
+                    && node.host().exec("sh", "-c", "echo after > " + target.resolve("after")).succeeded()) {
+                break;
+            }
+            assertTrue(System.nanoTime() < deadline, "the published copy serves again\n" + node.container().logs());
+            Thread.sleep(200);
+        }
+        assertEquals("after\n", Files.readString(volume.brick().resolve("after")));
+        assertEquals(node.host().mountinfo().at(staging).orElseThrow().device(),
+                node.host().mountinfo().at(target).orElseThrow().device(), "the copy is of the fresh staged mount");
+        awaitSocket(socket);
+        try (CsiClient csi = new CsiClient(socket)) {
+            csi.node().nodeUnpublishVolume(NodeUnpublishVolumeRequest.newBuilder().setVolumeId("r")
+                    .setTargetPath(target.toString()).build());
+            csi.node().nodeUnstageVolume(NodeUnstageVolumeRequest.newBuilder().setVolumeId("r")
+                    .setStagingTargetPath(staging.toString()).build());
+        }
+        assertFalse(node.host().isMounted(target) || node.host().isMounted(staging), "unpublished and unstaged");
+    }
+
+    private static void stageAndPublish(CsiClient csi, String id, GlusterVolume volume, Path staging, Path target) {
+        csi.node().nodeStageVolume(NodeStageVolumeRequest.newBuilder().setVolumeId(id).setVolumeCapability(MOUNT)
+                .setStagingTargetPath(staging.toString()).putAllVolumeContext(Map.of("fstype", "glusterfs",
+                        "source", volume.source(), "options", "log-level=WARNING")).build());
+        csi.node().nodePublishVolume(NodePublishVolumeRequest.newBuilder().setVolumeId(id).setVolumeCapability(MOUNT)
+                .setStagingTargetPath(staging.toString()).setTargetPath(target.toString()).build());
+    }
+
+    /** The staged daemon's command is in the state file, for a new container to run it again. */
+    private void awaitCommandSaved(Path staging) throws Exception {
+        Path state = node.stateDir().resolve("mounts.json");
+        long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+        while (!(Files.exists(state) && JSON.std.mapFrom(Files.readString(state)).get("commands") instanceof Map<?, ?>
+                commands && commands.containsKey(staging.toString()))) {
+            assertTrue(System.nanoTime() < deadline, "no command saved for " + staging + ": "
+                    + (Files.exists(state) ? Files.readString(state) : "no state file"));
+            Thread.sleep(100);
+        }
     }
 
     private void awaitSocket(Path socket) throws InterruptedException {

@@ -5,6 +5,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * /proc/PID/mountinfo (proc(5)) parsed into lines, with the kernel's octal escapes
@@ -37,6 +38,17 @@ public final class MountInfo {
                      String source) {
             this(id, parentId, device, root, mountPoint, fstype, source, "", List.of(), "");
         }
+    }
+
+    /**
+     * The topmost mount at {@code mountPoint}, the one a path walk enters: no other mount on
+     * that path sits on it. Not simply the last line: a mount put beneath another
+     * (move_mount MOVE_MOUNT_BENEATH) is listed after it.
+     */
+    public static Optional<Entry> topmostAt(List<Entry> entries, String mountPoint) {
+        List<Entry> stacked = entries.stream().filter(e -> e.mountPoint().equals(mountPoint)).toList();
+        return stacked.stream().filter(e -> stacked.stream().noneMatch(other -> other.parentId() == e.id()))
+                .reduce((first, second) -> second);
     }
 
     /**

@@ -5,7 +5,6 @@ import io.mounter.executor.MountExecutor;
 import io.mounter.linux.DeviceNumber;
 import io.mounter.linux.Errno;
 import io.mounter.linux.Fuse;
-import io.mounter.linux.MountFlags;
 import io.mounter.linux.PeerCredentials;
 import io.mounter.linux.SyscallException;
 import io.mounter.linux.Syscalls;
@@ -264,26 +263,10 @@ public final class RequestHandler {
         if (!result.timedOut()) {
             return Reply.ofHelper(request.id(), result.exitStatus(), result.output());
         }
-        int removed = detachMountsSince(target, started);
+        int removed = HelperLeftovers.remove(table, executor, target, started);
         return new Reply(request.id(), Operation.RUN_MOUNT.code() | Operation.REPLY_BIT, Errno.ETIMEDOUT,
                 "mount helper killed after " + timeout.toMillis() + " ms; " + removed + " mount(s) made for it removed",
                 List.of(), -1, -1, result.output());
-    }
-
-    private int detachMountsSince(ContainedPath target, long since) {
-        int removed = 0;
-        for (MountRecord record : table.newestFirst(r -> r.entry().target().equals(target.full())
-                && r.entry().createdAtMillis() >= since)) {
-            try {
-                executor.execute(new HostCommand.Unmount(target, MountFlags.MNT_DETACH, record.device()));
-            } catch (SyscallException | Refusal e) {
-                log.atWarn().setMessage("cleanup failed").addKeyValue("op", "UMOUNT")
-                        .addKeyValue("target", target.full()).addKeyValue("error", e.getMessage()).log();
-            }
-            table.remove(record);
-            removed++;
-        }
-        return removed;
     }
 
     /**

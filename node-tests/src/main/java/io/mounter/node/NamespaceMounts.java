@@ -67,13 +67,7 @@ public final class NamespaceMounts {
 
     /** The topmost mount at this path, the one a path walk enters. */
     public Optional<MountInfo.Entry> at(Path mountPoint) {
-        String wanted = mountPoint.normalize().toString();
-        List<MountInfo.Entry> stacked = entries.stream().filter(e -> e.mountPoint().equals(wanted)).toList();
-        // the topmost: no other mount on the path sits on it. Not the last line: a mount
-        // put beneath another (move_mount MOVE_MOUNT_BENEATH) is listed after it
-        return stacked.stream()
-                .filter(e -> stacked.stream().noneMatch(other -> other.parentId() == e.id()))
-                .reduce((first, second) -> second);
+        return MountInfo.topmostAt(entries, mountPoint.normalize().toString());
     }
 
     /** Mounts at {@code dir} or below it, deepest path first (the order to unmount them in). */

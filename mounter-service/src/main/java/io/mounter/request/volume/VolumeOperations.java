@@ -4,7 +4,6 @@ import io.mounter.executor.HostCommand;
 import io.mounter.executor.MountExecutor;
 import io.mounter.linux.DeviceNumber;
 import io.mounter.linux.Errno;
-import io.mounter.linux.MountFlags;
 import io.mounter.linux.MountInfo;
 import io.mounter.linux.SyscallException;
 import io.mounter.linux.Syscalls;
@@ -14,6 +13,7 @@ import io.mounter.policy.MountPolicy;
 import io.mounter.policy.Refusal;
 import io.mounter.protocol.MountState;
 import io.mounter.protocol.Request;
+import io.mounter.request.HelperLeftovers;
 import io.mounter.request.HelperRunner;
 import io.mounter.request.MountHelper;
 import io.mounter.table.MountRecord;
@@ -200,7 +200,7 @@ public final class VolumeOperations {
         MountHelper.Result result = helpers.run(MountHelper.argv(spec.fstype(), spec.options(), spec.source(),
                 target.full()), HELPER_TIMEOUT, spec.input());
         if (result.timedOut() || result.exitStatus() != 0) {
-            removeMountsSince(target, started);
+            HelperLeftovers.remove(table, executor, target, started);
             table.keepCommandsFor(target.full());
             throw new VolumeError(VolumeError.Kind.INTERNAL, "mount -t " + spec.fstype() + " onto " + target.full()
                     + (result.timedOut() ? " timed out after " + HELPER_TIMEOUT.toSeconds() + " s"
@@ -208,23 +208,11 @@ public final class VolumeOperations {
         }
         MountInfo.Entry landed = topmostOnHost(target).orElse(null);
         if (landed == null || !spec.landsAs(landed.fstype()) || madeWith(landed.device()).isEmpty()) {
-            removeMountsSince(target, started);
+            HelperLeftovers.remove(table, executor, target, started);
             table.keepCommandsFor(target.full());
             throw new VolumeError(VolumeError.Kind.INTERNAL, "mount -t " + spec.fstype() + " reported success, but no "
                     + spec.fstype() + " mount of mounterd's is on " + target.full() + " in the host namespace (found: "
                     + (landed == null ? "nothing" : landed.fstype()) + ")");
-        }
-    }
-
-    private void removeMountsSince(ContainedPath target, long since) {
-        for (MountRecord record : table.newestFirst(r -> r.entry().target().equals(target.full())
-                && r.entry().createdAtMillis() >= since)) {
-            try {
-                executor.execute(new HostCommand.Unmount(target, MountFlags.MNT_DETACH, record.device()));
-            } catch (SyscallException | Refusal e) {
-                // gone already, or not the topmost: what is left is the table's to notice
-            }
-            table.remove(record);
         }
     }
 
@@ -317,8 +305,7 @@ public final class VolumeOperations {
         } finally {
             Syscalls.closeQuietly(fd);
         }
-        List<MountInfo.Entry> at = entries.stream().filter(e -> e.mountPoint().equals(path.full())).toList();
-        return at.stream().filter(e -> at.stream().noneMatch(other -> other.parentId() == e.id())).findFirst();
+        return MountInfo.topmostAt(entries, path.full());
     }
 
     private static boolean isReadOnly(MountInfo.Entry entry) {
