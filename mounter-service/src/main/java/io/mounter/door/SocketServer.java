@@ -141,10 +141,9 @@ public final class SocketServer implements AutoCloseable {
     private void serve(SeqpacketSocket connection) {
         try (connection) {
             PeerCredentials peer = connection.peerCredentials();
-            connection.setTimeouts(QUICK);
-            ReceivedMessage first = receiveUnlessQuiet(connection);
+            connection.setTimeouts(IDLE_TIMEOUT);
+            ReceivedMessage first = connection.receiveWithin(QUICK, Limits.MAX_REQUEST);
             if (first != null) {
-                connection.setTimeouts(IDLE_TIMEOUT);
                 serveRequests(connection, peer, first);
                 return;
             }
@@ -184,18 +183,6 @@ public final class SocketServer implements AutoCloseable {
             log.debug("over-share message did not decode: {}", e.getMessage());
         } finally {
             message.closeDescriptors();
-        }
-    }
-
-    /** The first message, or null if none came within the receive timeout. */
-    private static ReceivedMessage receiveUnlessQuiet(SeqpacketSocket connection) {
-        try {
-            return connection.receive(Limits.MAX_REQUEST);
-        } catch (SyscallException e) {
-            if (e.errno() == Errno.EAGAIN) {
-                return null;
-            }
-            throw e;
         }
     }
 

@@ -51,7 +51,7 @@ final class HostOperations {
         ContainedPath missingBelow = new ContainedPath("/", missing.substring(1) + "/x");
         for (Runnable step : new Runnable[] {
             () -> new HostCommand.Mount(new AuthorizedMount("none", missingBelow, "tmpfs", 0, null)).runOn(this),
-            () -> new HostCommand.Unmount(missingName, 0, null).runOn(this), // "/" exists: fchdir, then ENOENT
+            () -> new HostCommand.Unmount(missingName, 0, null).runOn(this), // "/" exists: then ENOENT
             () -> new HostCommand.Unmount(missingName, 0, new DeviceNumber(0, 0)).runOn(this),
             () -> new HostCommand.DetachIf(missingBelow, new DeviceNumber(0, 0)).runOn(this),
             () -> Syscalls.mount("none", missing, "tmpfs", 0, null),
@@ -76,7 +76,6 @@ final class HostOperations {
                 // only the class loading and binding mattered
             }
         }
-        Syscalls.chdir("/");
     }
 
     DeviceNumber mount(AuthorizedMount mount) {
@@ -118,33 +117,27 @@ final class HostOperations {
         }
     }
 
-    /** Opens the target again from its parent, now the new mount's root, for its device; null if no mount is there. */
+    /** The device of the mount now on the target, looked up from its held parent; null if no mount is there. */
     private static DeviceNumber deviceOfMountedRoot(int parentFd, ContainedPath target) {
         try {
-            int rootFd = openLast(parentFd, target, 0);
-            try {
-                return Syscalls.mountRootDevice(rootFd);
-            } finally {
-                Syscalls.close(rootFd);
-            }
-        } catch (Refusal | SyscallException e) {
+            return Syscalls.mountRootDeviceAt(parentFd, target.name());
+        } catch (SyscallException e) {
             return null;
         }
     }
 
     void unmount(ContainedPath target, int flags, DeviceNumber made) {
         NamespacePinning.requirePinned("unmount");
-        // Unmount by name relative to the held parent: an O_PATH fd on the mount itself
-        // would pin it and make umount2 fail with EBUSY.
+        // Unmount by name below the held parent, reached through its descriptor's magic
+        // link: an O_PATH fd on the mount itself would pin it and make umount2 fail with EBUSY.
         int parentFd = openBeneath(target, true);
         try {
             if (made != null) {
                 requireMade(parentFd, target, made);
             }
-            Syscalls.fchdir(parentFd);
-            Syscalls.umount2(target.name(), flags | MountFlags.UMOUNT_NOFOLLOW);
+            Syscalls.umount2("/proc/thread-self/fd/" + parentFd + "/" + target.name(),
+                    flags | MountFlags.UMOUNT_NOFOLLOW);
         } finally {
-            Syscalls.chdir("/");
             Syscalls.close(parentFd);
         }
     }
@@ -155,13 +148,8 @@ final class HostOperations {
      * as the topmost mount on the target, is unmounted.
      */
     private static void requireMade(int parentFd, ContainedPath target, DeviceNumber made) {
-        int fd = openLast(parentFd, target, 0);
-        try {
-            if (!made.equals(Syscalls.mountRootDevice(fd))) {
-                throw new Refusal(Errno.EPERM, "the mount on " + target.full() + " is not the one mounterd made");
-            }
-        } finally {
-            Syscalls.close(fd);
+        if (!made.equals(Syscalls.mountRootDeviceAt(parentFd, target.name()))) {
+            throw new Refusal(Errno.EPERM, "the mount on " + target.full() + " is not the one mounterd made");
         }
     }
 

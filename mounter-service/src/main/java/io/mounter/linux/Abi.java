@@ -185,6 +185,7 @@ public final class Abi {
         m.put("O_CLOEXEC", 02000000L);
         m.put("O_PATH", 010000000L);
         m.put("AT_FDCWD", -100L);
+        m.put("AT_SYMLINK_NOFOLLOW", 0x100L);
         m.put("AT_EMPTY_PATH", 0x1000L);
         m.put("AT_RECURSIVE", 0x8000L);
         m.put("AT_STATX_DONT_SYNC", 0x4000L);
@@ -213,6 +214,7 @@ public final class Abi {
         m.put("SCM_RIGHTS", 1L);
         m.put("MSG_CTRUNC", 0x8L);
         m.put("MSG_TRUNC", 0x20L);
+        m.put("MSG_DONTWAIT", 0x40L);
         m.put("MSG_NOSIGNAL", 0x4000L);
         m.put("MSG_CMSG_CLOEXEC", 0x40000000L);
         m.put("SHUT_RD", 0L);

@@ -32,6 +32,7 @@ public final class SeqpacketSocket implements AutoCloseable {
     private static final int SO_SNDTIMEO = ABI.get("SO_SNDTIMEO");
     private static final int MSG_CTRUNC = ABI.get("MSG_CTRUNC");
     private static final int MSG_TRUNC = ABI.get("MSG_TRUNC");
+    private static final int MSG_DONTWAIT = ABI.get("MSG_DONTWAIT");
     private static final int MSG_NOSIGNAL = ABI.get("MSG_NOSIGNAL");
     private static final int MSG_CMSG_CLOEXEC = ABI.get("MSG_CMSG_CLOEXEC");
     private static final int SHUT_RD = ABI.get("SHUT_RD");
@@ -72,11 +73,11 @@ public final class SeqpacketSocket implements AutoCloseable {
         int fd = newSocket();
         try {
             Pointer addr = address(path);
-            check(C.bind(fd, addr, addressLength(path)), "bind", path);
+            check(C.bind(fd, addr, addressLength(path)), "bind", () -> path);
             // Default umask leaves the new inode without group/other write, so nobody else
             // can connect before the chmod narrows it to the wanted mode.
             Syscalls.chmod(path, mode);
-            check(C.listen(fd, backlog), "listen", path);
+            check(C.listen(fd, backlog), "listen", () -> path);
             return new SeqpacketSocket(fd, path);
         } catch (RuntimeException e) {
             Syscalls.closeQuietly(fd);
@@ -88,7 +89,7 @@ public final class SeqpacketSocket implements AutoCloseable {
         int fd = newSocket();
         try {
             Pointer addr = address(path);
-            retrying(() -> C.connect(fd, addr, addressLength(path)), "connect", path);
+            retrying(() -> C.connect(fd, addr, addressLength(path)), "connect", () -> path);
             return new SeqpacketSocket(fd, path);
         } catch (RuntimeException e) {
             Syscalls.closeQuietly(fd);
@@ -97,7 +98,7 @@ public final class SeqpacketSocket implements AutoCloseable {
     }
 
     private static int newSocket() {
-        return (int) check(C.socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0), "socket", "AF_UNIX, SOCK_SEQPACKET");
+        return (int) check(C.socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0), "socket", () -> "AF_UNIX, SOCK_SEQPACKET");
     }
 
     private static Pointer address(String path) {
@@ -117,7 +118,7 @@ public final class SeqpacketSocket implements AutoCloseable {
 
     /** Waits for a connection; throws with EINVAL once {@link #shutdown()} was called. */
     public SeqpacketSocket accept() {
-        int client = (int) retrying(() -> C.accept4(fd, null, null, SOCK_CLOEXEC), "accept4", path);
+        int client = (int) retrying(() -> C.accept4(fd, null, null, SOCK_CLOEXEC), "accept4", () -> path);
         return new SeqpacketSocket(client, path);
     }
 
@@ -126,7 +127,7 @@ public final class SeqpacketSocket implements AutoCloseable {
         Pointer cred = scratch.slice(0, UCRED_SIZE);
         Pointer len = scratch.slice((UCRED_SIZE + 7) & ~7, 4);
         len.putInt(0, UCRED_SIZE);
-        check(C.getsockopt(fd, SOL_SOCKET, SO_PEERCRED, cred, len), "getsockopt", "SO_PEERCRED");
+        check(C.getsockopt(fd, SOL_SOCKET, SO_PEERCRED, cred, len), "getsockopt", () -> "SO_PEERCRED");
         return new PeerCredentials(cred.getInt(ABI.get("ucred.pid")), cred.getInt(ABI.get("ucred.uid")),
                 cred.getInt(ABI.get("ucred.gid")));
     }
@@ -135,8 +136,8 @@ public final class SeqpacketSocket implements AutoCloseable {
         Pointer tv = Syscalls.scratch();
         tv.putLong(ABI.get("timeval.tv_sec"), timeout.toSeconds());
         tv.putLong(ABI.get("timeval.tv_usec"), timeout.toMillisPart() * 1000L);
-        check(C.setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, tv, TIMEVAL_SIZE), "setsockopt", "SO_RCVTIMEO");
-        check(C.setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, tv, TIMEVAL_SIZE), "setsockopt", "SO_SNDTIMEO");
+        check(C.setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, tv, TIMEVAL_SIZE), "setsockopt", () -> "SO_RCVTIMEO");
+        check(C.setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, tv, TIMEVAL_SIZE), "setsockopt", () -> "SO_SNDTIMEO");
     }
 
     /**
@@ -144,9 +145,41 @@ public final class SeqpacketSocket implements AutoCloseable {
      * with their file flags untouched. An empty result means the peer hung up.
      */
     public ReceivedMessage receive(int maxBytes) {
+        return receive(maxBytes, 0);
+    }
+
+    /**
+     * As {@link #receive(int)}, but waits at most {@code wait} for a message (the socket's
+     * receive timeout holds for the read itself); null if none came. A message already queued
+     * is taken by one non-blocking read, where changing SO_RCVTIMEO there and back would take
+     * four syscalls.
+     *
+     * <p>Kernel quirk: a non-blocking read of a SEQPACKET socket that finds the queue empty
+     * checks for a shutdown afterwards, so a message sent with a shutdown right behind it
+     * (the shim's send, then SHUT_WR) can be reported as the end of the stream. Closing then
+     * would leave the request unread and the client with ECONNRESET (seen about once in
+     * 100,000 forwarded requests on a 2-core VM). So such an end is confirmed by a blocking read.
+     */
+    public ReceivedMessage receiveWithin(Duration wait, int maxBytes) {
+        try {
+            ReceivedMessage queued = receive(maxBytes, MSG_DONTWAIT);
+            if (!queued.isEndOfStream()) {
+                return queued;
+            }
+        } catch (SyscallException e) {
+            if (e.errno() != Errno.EAGAIN) {
+                throw e;
+            }
+        }
+        PollSet readable = new PollSet();
+        readable.add(fd, PollSet.POLLIN);
+        return readable.poll((int) wait.toMillis()) > 0 ? receive(maxBytes) : null;
+    }
+
+    private ReceivedMessage receive(int maxBytes, int recvFlags) {
         int controlSize = CMSG_HEADER + 4 * MAX_FDS;
         Pointer block = messageBlock(maxBytes, controlSize);
-        long n = retrying(() -> C.recvmsg(fd, block, MSG_CMSG_CLOEXEC), "recvmsg", path);
+        long n = retrying(() -> C.recvmsg(fd, block, recvFlags | MSG_CMSG_CLOEXEC), "recvmsg", () -> path);
         int flags = block.getInt(MSG_FLAGS);
         int[] fds = descriptors(block, block.getLong(MSG_CONTROLLEN));
         byte[] payload = new byte[(int) Math.min(n, maxBytes)];
@@ -198,7 +231,7 @@ public final class SeqpacketSocket implements AutoCloseable {
                 block.putInt(CONTROL_OFFSET + CMSG_HEADER + 4L * i, fds[i]);
             }
         }
-        retrying(() -> C.sendmsg(fd, block, MSG_NOSIGNAL), "sendmsg", path);
+        retrying(() -> C.sendmsg(fd, block, MSG_NOSIGNAL), "sendmsg", () -> path);
     }
 
     /**

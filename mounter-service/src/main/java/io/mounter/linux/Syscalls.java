@@ -1,5 +1,6 @@
 package io.mounter.linux;
 
+import java.util.function.Supplier;
 import jnr.ffi.Memory;
 import jnr.ffi.Pointer;
 import jnr.ffi.Runtime;
@@ -59,6 +60,7 @@ public final class Syscalls {
     private static final int OPEN_HOW_MODE = ABI.get("open_how.mode");
     private static final int OPEN_HOW_RESOLVE = ABI.get("open_how.resolve");
     public static final int AT_EMPTY_PATH = ABI.get("AT_EMPTY_PATH");
+    private static final int AT_SYMLINK_NOFOLLOW = ABI.get("AT_SYMLINK_NOFOLLOW");
     private static final int STATFS_BSIZE = ABI.get("statfs.f_bsize");
     private static final int STATFS_BLOCKS = ABI.get("statfs.f_blocks");
     private static final int STATFS_BFREE = ABI.get("statfs.f_bfree");
@@ -104,9 +106,9 @@ public final class Syscalls {
     }
 
     /** Throws for a negative result, after EINTR was handled by the caller's loop. */
-    static long check(long result, String op, String args) {
+    static long check(long result, String op, Supplier<String> args) {
         if (result < 0) {
-            throw failure(op, args, errno());
+            throw failure(op, args.get(), errno());
         }
         return result;
     }
@@ -117,7 +119,7 @@ public final class Syscalls {
     }
 
     /** Runs a call, retrying it while it fails with EINTR. */
-    static long retrying(Call call, String op, String args) {
+    static long retrying(Call call, String op, Supplier<String> args) {
         while (true) {
             long result = call.invoke();
             if (result >= 0) {
@@ -125,22 +127,22 @@ public final class Syscalls {
             }
             int errno = errno();
             if (errno != Errno.EINTR) {
-                throw failure(op, args, errno);
+                throw failure(op, args.get(), errno);
             }
         }
     }
 
     public static void mount(String source, String target, String fstype, long flags, String data) {
         retrying(() -> C.mount(source, target, fstype, flags, data), "mount",
-                source + ", " + target + ", " + fstype + ", " + MountFlags.describe(flags));
+                () -> source + ", " + target + ", " + fstype + ", " + MountFlags.describe(flags));
     }
 
     public static void umount2(String target, int flags) {
-        retrying(() -> C.umount2(target, flags), "umount2", target + ", " + MountFlags.describeUmount(flags));
+        retrying(() -> C.umount2(target, flags), "umount2", () -> target + ", " + MountFlags.describeUmount(flags));
     }
 
     public static int open(String path, int flags) {
-        return (int) retrying(() -> C.open(path, flags, 0), "open", path);
+        return (int) retrying(() -> C.open(path, flags, 0), "open", () -> path);
     }
 
     /** openat2(2): resolves {@code path} under {@code dirfd} with RESOLVE_* restrictions. */
@@ -150,7 +152,7 @@ public final class Syscalls {
         how.putLong(OPEN_HOW_MODE, 0);
         how.putLong(OPEN_HOW_RESOLVE, resolve);
         return (int) retrying(() -> C.syscall(SYS_OPENAT2, dirfd, path, how, OPEN_HOW_SIZE),
-                "openat2", dirfd + ", " + path);
+                "openat2", () -> dirfd + ", " + path);
     }
 
     /**
@@ -159,7 +161,7 @@ public final class Syscalls {
      */
     public static FileStat fstat(int fd) {
         Pointer buf = scratch();
-        check(C.statx(fd, "", AT_EMPTY_PATH | AT_STATX_DONT_SYNC, STATX_BASIC, buf), "statx", Integer.toString(fd));
+        check(C.statx(fd, "", AT_EMPTY_PATH | AT_STATX_DONT_SYNC, STATX_BASIC, buf), "statx", () -> Integer.toString(fd));
         return new FileStat(buf.getShort(STX_MODE) & 0xffff, buf.getLong(STX_INO),
                 new DeviceNumber(buf.getInt(STX_DEV_MAJOR), buf.getInt(STX_DEV_MINOR)),
                 new DeviceNumber(buf.getInt(STX_RDEV_MAJOR), buf.getInt(STX_RDEV_MINOR)));
@@ -174,26 +176,41 @@ public final class Syscalls {
      */
     public static DeviceNumber deviceOf(int fd) {
         Pointer buf = scratch();
-        check(C.statx(fd, "", AT_EMPTY_PATH | AT_STATX_DONT_SYNC, 0, buf), "statx", Integer.toString(fd));
+        check(C.statx(fd, "", AT_EMPTY_PATH | AT_STATX_DONT_SYNC, 0, buf), "statx", () -> Integer.toString(fd));
         return new DeviceNumber(buf.getInt(STX_DEV_MAJOR), buf.getInt(STX_DEV_MINOR));
+    }
+
+    /** The device of the mount whose root {@code fd} is, from one statx; null if it is no mount's root. */
+    public static DeviceNumber mountRootDevice(int fd) {
+        return mountRootDevice(fd, "", AT_EMPTY_PATH);
+    }
+
+    /**
+     * The device of the mount whose root {@code name} in the directory {@code dirFd} is; null
+     * if it is no mount's root, or a symlink (never followed). One statx, where opening the
+     * name first would take three syscalls: {@code name} is one component, so nothing but the
+     * held directory is walked.
+     */
+    public static DeviceNumber mountRootDeviceAt(int dirFd, String name) {
+        if (name.isEmpty() || name.indexOf('/') >= 0) {
+            throw new IllegalArgumentException("not one path component: " + name);
+        }
+        return mountRootDevice(dirFd, name, AT_SYMLINK_NOFOLLOW);
+    }
+
+    private static DeviceNumber mountRootDevice(int dirFd, String name, int flags) {
+        Pointer buf = scratch();
+        check(C.statx(dirFd, name, flags | AT_STATX_DONT_SYNC, 0, buf), "statx", () -> Integer.toString(dirFd));
+        return (buf.getLong(STX_ATTRIBUTES) & STATX_ATTR_MOUNT_ROOT) == 0 ? null
+                : new DeviceNumber(buf.getInt(STX_DEV_MAJOR), buf.getInt(STX_DEV_MINOR));
     }
 
     /**
      * Whether {@code fd} names the root of a mount (statx's STATX_ATTR_MOUNT_ROOT), not a
      * directory inside one. No request reaches a FUSE daemon (AT_STATX_DONT_SYNC).
      */
-    /** The device of the mount whose root {@code fd} is, from one statx; null if it is no mount's root. */
-    public static DeviceNumber mountRootDevice(int fd) {
-        Pointer buf = scratch();
-        check(C.statx(fd, "", AT_EMPTY_PATH | AT_STATX_DONT_SYNC, 0, buf), "statx", Integer.toString(fd));
-        return (buf.getLong(STX_ATTRIBUTES) & STATX_ATTR_MOUNT_ROOT) == 0 ? null
-                : new DeviceNumber(buf.getInt(STX_DEV_MAJOR), buf.getInt(STX_DEV_MINOR));
-    }
-
     public static boolean isMountRoot(int fd) {
-        Pointer buf = scratch();
-        check(C.statx(fd, "", AT_EMPTY_PATH | AT_STATX_DONT_SYNC, 0, buf), "statx", Integer.toString(fd));
-        return (buf.getLong(STX_ATTRIBUTES) & STATX_ATTR_MOUNT_ROOT) != 0;
+        return mountRootDevice(fd) != null;
     }
 
     /** unlinkat(2)'s flag: remove a directory (rmdir), not a file. */
@@ -205,36 +222,36 @@ public final class Syscalls {
      */
     public static FsStats fstatfs(int fd) {
         Pointer buf = scratch();
-        retrying(() -> C.fstatfs(fd, buf), "fstatfs", Integer.toString(fd));
+        retrying(() -> C.fstatfs(fd, buf), "fstatfs", () -> Integer.toString(fd));
         return new FsStats(buf.getLong(STATFS_BSIZE), buf.getLong(STATFS_BLOCKS), buf.getLong(STATFS_BFREE),
                 buf.getLong(STATFS_BAVAIL), buf.getLong(STATFS_FILES), buf.getLong(STATFS_FFREE));
     }
 
     /** mkdirat(2). */
     public static void mkdirat(int dirfd, String name, int mode) {
-        retrying(() -> C.mkdirat(dirfd, name, mode), "mkdirat", dirfd + ", " + name);
+        retrying(() -> C.mkdirat(dirfd, name, mode), "mkdirat", () -> dirfd + ", " + name);
     }
 
     /** unlinkat(2). */
     public static void unlinkat(int dirfd, String name, int flags) {
-        retrying(() -> C.unlinkat(dirfd, name, flags), "unlinkat", dirfd + ", " + name);
+        retrying(() -> C.unlinkat(dirfd, name, flags), "unlinkat", () -> dirfd + ", " + name);
     }
 
     /** open_tree(2): with OPEN_TREE_CLONE, a detached copy of the mount at dirfd/path. */
     public static int openTree(int dirfd, String path, int flags) {
         return (int) retrying(() -> C.syscall(SYS_OPEN_TREE, dirfd, path, flags), "open_tree",
-                dirfd + ", " + path + ", 0x" + Integer.toHexString(flags));
+                () -> dirfd + ", " + path + ", 0x" + Integer.toHexString(flags));
     }
 
     /** move_mount(2): attaches the mount at fromDirfd/fromPath at toDirfd/toPath. */
     public static void moveMount(int fromDirfd, String fromPath, int toDirfd, String toPath, int flags) {
         retrying(() -> C.syscall(SYS_MOVE_MOUNT, fromDirfd, fromPath, toDirfd, toPath, flags), "move_mount",
-                fromDirfd + ", " + fromPath + ", " + toDirfd + ", " + toPath + ", 0x" + Integer.toHexString(flags));
+                () -> fromDirfd + ", " + fromPath + ", " + toDirfd + ", " + toPath + ", 0x" + Integer.toHexString(flags));
     }
 
     /** kill(2); a negative pid names a process group. */
     public static void kill(int pid, int signal) {
-        check(C.kill(pid, signal), "kill", pid + ", " + signal);
+        check(C.kill(pid, signal), "kill", () -> pid + ", " + signal);
     }
 
     /** The effective uid of the process. */
@@ -249,18 +266,18 @@ public final class Syscalls {
      * @throws SyscallException ESRCH if no such process exists (any more)
      */
     public static int pidfdOpen(int pid) {
-        return (int) check(C.syscall(SYS_PIDFD_OPEN, pid, 0), "pidfd_open", Integer.toString(pid));
+        return (int) check(C.syscall(SYS_PIDFD_OPEN, pid, 0), "pidfd_open", () -> Integer.toString(pid));
     }
 
     /** eventfd(2) with a counter of 0; {@code flags}: EFD_CLOEXEC, EFD_NONBLOCK. */
     public static int eventfd(int flags) {
-        return (int) check(C.eventfd(0, flags), "eventfd", Integer.toHexString(flags));
+        return (int) check(C.eventfd(0, flags), "eventfd", () -> Integer.toHexString(flags));
     }
 
     /** Adds 1 to an eventfd's counter, waking whoever polls it. */
     public static void signal(int eventFd) {
         byte[] one = {1, 0, 0, 0, 0, 0, 0, 0};
-        retrying(() -> C.write(eventFd, one, 8), "write", "eventfd " + eventFd);
+        retrying(() -> C.write(eventFd, one, 8), "write", () -> "eventfd " + eventFd);
     }
 
     /** Resets a non-blocking eventfd's counter; false if it was 0 already. */
@@ -281,11 +298,11 @@ public final class Syscalls {
      * /proc/PID/mountinfo, seeking back to 0 makes the kernel generate the content afresh.
      */
     public static byte[] readFromStart(int fd) {
-        check(C.lseek(fd, 0, SEEK_SET), "lseek", Integer.toString(fd));
+        check(C.lseek(fd, 0, SEEK_SET), "lseek", () -> Integer.toString(fd));
         java.io.ByteArrayOutputStream all = new java.io.ByteArrayOutputStream();
         byte[] chunk = new byte[READ_CHUNK];
         while (true) {
-            int n = (int) retrying(() -> C.read(fd, chunk, chunk.length), "read", Integer.toString(fd));
+            int n = (int) retrying(() -> C.read(fd, chunk, chunk.length), "read", () -> Integer.toString(fd));
             if (n == 0) {
                 return all.toByteArray();
             }
@@ -294,23 +311,23 @@ public final class Syscalls {
     }
 
     public static void fchdir(int fd) {
-        check(C.fchdir(fd), "fchdir", Integer.toString(fd));
+        check(C.fchdir(fd), "fchdir", () -> Integer.toString(fd));
     }
 
     public static void chdir(String path) {
-        check(C.chdir(path), "chdir", path);
+        check(C.chdir(path), "chdir", () -> path);
     }
 
     public static void chmod(String path, int mode) {
-        check(C.chmod(path, mode), "chmod", path + ", " + Integer.toOctalString(mode));
+        check(C.chmod(path, mode), "chmod", () -> path + ", " + Integer.toOctalString(mode));
     }
 
     public static void setns(int fd, int nstype) {
-        check(C.setns(fd, nstype), "setns", fd + ", " + nstype);
+        check(C.setns(fd, nstype), "setns", () -> fd + ", " + nstype);
     }
 
     public static void unshare(int flags) {
-        check(C.unshare(flags), "unshare", Integer.toHexString(flags));
+        check(C.unshare(flags), "unshare", () -> Integer.toHexString(flags));
     }
 
     /**
@@ -320,7 +337,7 @@ public final class Syscalls {
      * @param program the BPF program, {@link Abi} size.sock_filter bytes per instruction
      */
     public static void seccompThread(byte[] program) {
-        check(C.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "prctl", "PR_SET_NO_NEW_PRIVS");
+        check(C.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "prctl", () -> "PR_SET_NO_NEW_PRIVS");
         int instructions = program.length / ABI.get("size.sock_filter");
         Pointer filter = Memory.allocateDirect(RUNTIME, program.length, true);
         filter.put(0, program, 0, program.length);
@@ -329,7 +346,7 @@ public final class Syscalls {
         fprog.putAddress(ABI.get("sock_fprog.filter"), filter.address());
         try {
             check(C.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, fprog.address(), 0, 0), "prctl",
-                    "PR_SET_SECCOMP, " + instructions + " instructions");
+                    () -> "PR_SET_SECCOMP, " + instructions + " instructions");
         } finally {
             // passed by address only: keep both buffers alive until the kernel has copied them
             java.lang.ref.Reference.reachabilityFence(filter);

@@ -499,6 +499,22 @@ public final class MountBenchmark {
                 1.11x and 1.25x: on this machine kind the hand-off costs two wake-ups, tens of
                 microseconds, against a 200 us pair.
 
+                Measured once more with timestamps inside mounterd (a throwaway patch, in one run
+                against e55b606, when a pair took 400-500 us): a command waited 19 us (median) from
+                the connection thread's hand-off until an idle executor thread ran it, and the
+                connection thread woke 13 us after the result: about 64 us of a pair, a wake-up of
+                an idle vCPU each way, twice. mount(2) and umount2(2) themselves took 41-48 us each
+                in both builds. What was done: the executor's mount made 11 syscalls and its unmount
+                10 (6 and 5 in the build before); the new mount's device, and the check that an
+                unmount removes the mount mounterd made, are now one statx of the name below the held
+                parent, and the unmount goes through the parent's descriptor instead of fchdir and
+                back: 9 and 6 now. Every syscall wrapper built its error text (arguments, flags by
+                name) before the call, now only on failure. A connection's first read no longer sets
+                the socket's timeouts there and back (four setsockopt): a non-blocking read, and poll
+                only when nothing is there yet. None of it moved the ratio out of the noise (1.26x in
+                a run of `--only latency` after it, 1.20x and 1.23x before): what the ratio measures
+                on this machine kind is the two wake-ups the hand-off adds.
+
                 %s
                 %s
                 ## Concurrent clients
