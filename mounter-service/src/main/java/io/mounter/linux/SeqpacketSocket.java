@@ -33,6 +33,8 @@ public final class SeqpacketSocket implements AutoCloseable {
     private static final int MSG_CTRUNC = ABI.get("MSG_CTRUNC");
     private static final int MSG_TRUNC = ABI.get("MSG_TRUNC");
     private static final int MSG_DONTWAIT = ABI.get("MSG_DONTWAIT");
+    /** Each thread's poll set for {@link #receiveWithin}: one descriptor, made once. */
+    private static final ThreadLocal<PollSet> READABLE = ThreadLocal.withInitial(PollSet::new);
     private static final int MSG_NOSIGNAL = ABI.get("MSG_NOSIGNAL");
     private static final int MSG_CMSG_CLOEXEC = ABI.get("MSG_CMSG_CLOEXEC");
     private static final int SHUT_RD = ABI.get("SHUT_RD");
@@ -161,25 +163,30 @@ public final class SeqpacketSocket implements AutoCloseable {
      * 100,000 forwarded requests on a 2-core VM). So such an end is confirmed by a blocking read.
      */
     public ReceivedMessage receiveWithin(Duration wait, int maxBytes) {
-        try {
-            ReceivedMessage queued = receive(maxBytes, MSG_DONTWAIT);
-            if (!queued.isEndOfStream()) {
-                return queued;
-            }
-        } catch (SyscallException e) {
-            if (e.errno() != Errno.EAGAIN) {
-                throw e;
-            }
+        ReceivedMessage queued = receive(maxBytes, MSG_DONTWAIT);
+        if (queued != null && !queued.isEndOfStream()) {
+            return queued;
         }
-        PollSet readable = new PollSet();
+        PollSet readable = READABLE.get();
+        readable.clear();
         readable.add(fd, PollSet.POLLIN);
         return readable.poll((int) wait.toMillis()) > 0 ? receive(maxBytes) : null;
     }
 
+    /** As {@link #receive(int)}; null instead of EAGAIN when {@code recvFlags} has MSG_DONTWAIT (no exception made). */
     private ReceivedMessage receive(int maxBytes, int recvFlags) {
         int controlSize = CMSG_HEADER + 4 * MAX_FDS;
         Pointer block = messageBlock(maxBytes, controlSize);
-        long n = retrying(() -> C.recvmsg(fd, block, recvFlags | MSG_CMSG_CLOEXEC), "recvmsg", () -> path);
+        long n;
+        while ((n = C.recvmsg(fd, block, recvFlags | MSG_CMSG_CLOEXEC)) < 0) {
+            int errno = Syscalls.errno();
+            if (errno == Errno.EAGAIN && (recvFlags & MSG_DONTWAIT) != 0) {
+                return null;
+            }
+            if (errno != Errno.EINTR) {
+                throw Syscalls.failure("recvmsg", path, errno);
+            }
+        }
         int flags = block.getInt(MSG_FLAGS);
         int[] fds = descriptors(block, block.getLong(MSG_CONTROLLEN));
         byte[] payload = new byte[(int) Math.min(n, maxBytes)];
