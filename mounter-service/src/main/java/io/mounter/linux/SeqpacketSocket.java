@@ -33,8 +33,6 @@ public final class SeqpacketSocket implements AutoCloseable {
     private static final int MSG_CTRUNC = ABI.get("MSG_CTRUNC");
     private static final int MSG_TRUNC = ABI.get("MSG_TRUNC");
     private static final int MSG_DONTWAIT = ABI.get("MSG_DONTWAIT");
-    /** Each thread's poll set for {@link #receiveWithin}: one descriptor, made once. */
-    private static final ThreadLocal<PollSet> READABLE = ThreadLocal.withInitial(PollSet::new);
     private static final int MSG_NOSIGNAL = ABI.get("MSG_NOSIGNAL");
     private static final int MSG_CMSG_CLOEXEC = ABI.get("MSG_CMSG_CLOEXEC");
     private static final int SHUT_RD = ABI.get("SHUT_RD");
@@ -60,6 +58,8 @@ public final class SeqpacketSocket implements AutoCloseable {
     private static final int MAX_DATA = 65536 + 16;
     private static final ThreadLocal<Pointer> MESSAGE_BLOCK = ThreadLocal.withInitial(() ->
             Memory.allocateDirect(RUNTIME, CONTROL_OFFSET + CMSG_HEADER + 4 * MAX_FDS + MAX_DATA, false));
+    /** Each thread's poll set for {@link #receiveWithin}: one descriptor, made once. */
+    private static final ThreadLocal<PollSet> READABLE = ThreadLocal.withInitial(PollSet::new);
 
     private final int fd;
     private final String path;
@@ -75,11 +75,11 @@ public final class SeqpacketSocket implements AutoCloseable {
         int fd = newSocket();
         try {
             Pointer addr = address(path);
-            check(C.bind(fd, addr, addressLength(path)), "bind", () -> path);
+            check(C.bind(fd, addr, addressLength(path)), "bind", path);
             // Default umask leaves the new inode without group/other write, so nobody else
             // can connect before the chmod narrows it to the wanted mode.
             Syscalls.chmod(path, mode);
-            check(C.listen(fd, backlog), "listen", () -> path);
+            check(C.listen(fd, backlog), "listen", path);
             return new SeqpacketSocket(fd, path);
         } catch (RuntimeException e) {
             Syscalls.closeQuietly(fd);
@@ -91,7 +91,7 @@ public final class SeqpacketSocket implements AutoCloseable {
         int fd = newSocket();
         try {
             Pointer addr = address(path);
-            retrying(() -> C.connect(fd, addr, addressLength(path)), "connect", () -> path);
+            retrying(() -> C.connect(fd, addr, addressLength(path)), "connect", path);
             return new SeqpacketSocket(fd, path);
         } catch (RuntimeException e) {
             Syscalls.closeQuietly(fd);
@@ -100,7 +100,7 @@ public final class SeqpacketSocket implements AutoCloseable {
     }
 
     private static int newSocket() {
-        return (int) check(C.socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0), "socket", () -> "AF_UNIX, SOCK_SEQPACKET");
+        return (int) check(C.socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0), "socket", "AF_UNIX, SOCK_SEQPACKET");
     }
 
     private static Pointer address(String path) {
@@ -120,7 +120,7 @@ public final class SeqpacketSocket implements AutoCloseable {
 
     /** Waits for a connection; throws with EINVAL once {@link #shutdown()} was called. */
     public SeqpacketSocket accept() {
-        int client = (int) retrying(() -> C.accept4(fd, null, null, SOCK_CLOEXEC), "accept4", () -> path);
+        int client = (int) retrying(() -> C.accept4(fd, null, null, SOCK_CLOEXEC), "accept4", path);
         return new SeqpacketSocket(client, path);
     }
 
@@ -129,7 +129,7 @@ public final class SeqpacketSocket implements AutoCloseable {
         Pointer cred = scratch.slice(0, UCRED_SIZE);
         Pointer len = scratch.slice((UCRED_SIZE + 7) & ~7, 4);
         len.putInt(0, UCRED_SIZE);
-        check(C.getsockopt(fd, SOL_SOCKET, SO_PEERCRED, cred, len), "getsockopt", () -> "SO_PEERCRED");
+        check(C.getsockopt(fd, SOL_SOCKET, SO_PEERCRED, cred, len), "getsockopt", "SO_PEERCRED");
         return new PeerCredentials(cred.getInt(ABI.get("ucred.pid")), cred.getInt(ABI.get("ucred.uid")),
                 cred.getInt(ABI.get("ucred.gid")));
     }
@@ -138,8 +138,8 @@ public final class SeqpacketSocket implements AutoCloseable {
         Pointer tv = Syscalls.scratch();
         tv.putLong(ABI.get("timeval.tv_sec"), timeout.toSeconds());
         tv.putLong(ABI.get("timeval.tv_usec"), timeout.toMillisPart() * 1000L);
-        check(C.setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, tv, TIMEVAL_SIZE), "setsockopt", () -> "SO_RCVTIMEO");
-        check(C.setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, tv, TIMEVAL_SIZE), "setsockopt", () -> "SO_SNDTIMEO");
+        check(C.setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, tv, TIMEVAL_SIZE), "setsockopt", "SO_RCVTIMEO");
+        check(C.setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, tv, TIMEVAL_SIZE), "setsockopt", "SO_SNDTIMEO");
     }
 
     /**
@@ -177,15 +177,12 @@ public final class SeqpacketSocket implements AutoCloseable {
     private ReceivedMessage receive(int maxBytes, int recvFlags) {
         int controlSize = CMSG_HEADER + 4 * MAX_FDS;
         Pointer block = messageBlock(maxBytes, controlSize);
-        long n;
-        while ((n = C.recvmsg(fd, block, recvFlags | MSG_CMSG_CLOEXEC)) < 0) {
-            int errno = Syscalls.errno();
-            if (errno == Errno.EAGAIN && (recvFlags & MSG_DONTWAIT) != 0) {
-                return null;
-            }
-            if (errno != Errno.EINTR) {
-                throw Syscalls.failure("recvmsg", path, errno);
-            }
+        long n = Syscalls.withoutEintr(() -> C.recvmsg(fd, block, recvFlags | MSG_CMSG_CLOEXEC));
+        if (n == -Errno.EAGAIN && (recvFlags & MSG_DONTWAIT) != 0) {
+            return null;
+        }
+        if (n < 0) {
+            throw Syscalls.failure("recvmsg", path, (int) -n);
         }
         int flags = block.getInt(MSG_FLAGS);
         int[] fds = descriptors(block, block.getLong(MSG_CONTROLLEN));
@@ -238,7 +235,7 @@ public final class SeqpacketSocket implements AutoCloseable {
                 block.putInt(CONTROL_OFFSET + CMSG_HEADER + 4L * i, fds[i]);
             }
         }
-        retrying(() -> C.sendmsg(fd, block, MSG_NOSIGNAL), "sendmsg", () -> path);
+        retrying(() -> C.sendmsg(fd, block, MSG_NOSIGNAL), "sendmsg", path);
     }
 
     /**

@@ -106,6 +106,14 @@ public final class Syscalls {
     }
 
     /** Throws for a negative result, after EINTR was handled by the caller's loop. */
+    static long check(long result, String op, String args) {
+        if (result < 0) {
+            throw failure(op, args, errno());
+        }
+        return result;
+    }
+
+    /** As above, the arguments' text made only for a failure (hot calls: no string built per call). */
     static long check(long result, String op, Supplier<String> args) {
         if (result < 0) {
             throw failure(op, args.get(), errno());
@@ -119,7 +127,29 @@ public final class Syscalls {
     }
 
     /** Runs a call, retrying it while it fails with EINTR. */
+    static long retrying(Call call, String op, String args) {
+        long result = withoutEintr(call);
+        if (result < 0) {
+            throw failure(op, args, (int) -result);
+        }
+        return result;
+    }
+
+    /** As above, the arguments' text made only for a failure. */
     static long retrying(Call call, String op, Supplier<String> args) {
+        long result = withoutEintr(call);
+        if (result < 0) {
+            throw failure(op, args.get(), (int) -result);
+        }
+        return result;
+    }
+
+    /**
+     * Runs a call, retrying it while it fails with EINTR; any other failure comes back as its
+     * errno negated, for a caller that takes one as an answer (EAGAIN of a non-blocking read)
+     * without making an exception, and throws {@link #failure} for the rest.
+     */
+    static long withoutEintr(Call call) {
         while (true) {
             long result = call.invoke();
             if (result >= 0) {
@@ -127,7 +157,7 @@ public final class Syscalls {
             }
             int errno = errno();
             if (errno != Errno.EINTR) {
-                throw failure(op, args.get(), errno);
+                return -errno;
             }
         }
     }
@@ -142,7 +172,7 @@ public final class Syscalls {
     }
 
     public static int open(String path, int flags) {
-        return (int) retrying(() -> C.open(path, flags, 0), "open", () -> path);
+        return (int) retrying(() -> C.open(path, flags, 0), "open", path);
     }
 
     /** openat2(2): resolves {@code path} under {@code dirfd} with RESOLVE_* restrictions. */
@@ -229,29 +259,29 @@ public final class Syscalls {
 
     /** mkdirat(2). */
     public static void mkdirat(int dirfd, String name, int mode) {
-        retrying(() -> C.mkdirat(dirfd, name, mode), "mkdirat", () -> dirfd + ", " + name);
+        retrying(() -> C.mkdirat(dirfd, name, mode), "mkdirat", dirfd + ", " + name);
     }
 
     /** unlinkat(2). */
     public static void unlinkat(int dirfd, String name, int flags) {
-        retrying(() -> C.unlinkat(dirfd, name, flags), "unlinkat", () -> dirfd + ", " + name);
+        retrying(() -> C.unlinkat(dirfd, name, flags), "unlinkat", dirfd + ", " + name);
     }
 
     /** open_tree(2): with OPEN_TREE_CLONE, a detached copy of the mount at dirfd/path. */
     public static int openTree(int dirfd, String path, int flags) {
         return (int) retrying(() -> C.syscall(SYS_OPEN_TREE, dirfd, path, flags), "open_tree",
-                () -> dirfd + ", " + path + ", 0x" + Integer.toHexString(flags));
+                dirfd + ", " + path + ", 0x" + Integer.toHexString(flags));
     }
 
     /** move_mount(2): attaches the mount at fromDirfd/fromPath at toDirfd/toPath. */
     public static void moveMount(int fromDirfd, String fromPath, int toDirfd, String toPath, int flags) {
         retrying(() -> C.syscall(SYS_MOVE_MOUNT, fromDirfd, fromPath, toDirfd, toPath, flags), "move_mount",
-                () -> fromDirfd + ", " + fromPath + ", " + toDirfd + ", " + toPath + ", 0x" + Integer.toHexString(flags));
+                fromDirfd + ", " + fromPath + ", " + toDirfd + ", " + toPath + ", 0x" + Integer.toHexString(flags));
     }
 
     /** kill(2); a negative pid names a process group. */
     public static void kill(int pid, int signal) {
-        check(C.kill(pid, signal), "kill", () -> pid + ", " + signal);
+        check(C.kill(pid, signal), "kill", pid + ", " + signal);
     }
 
     /** The effective uid of the process. */
@@ -266,18 +296,18 @@ public final class Syscalls {
      * @throws SyscallException ESRCH if no such process exists (any more)
      */
     public static int pidfdOpen(int pid) {
-        return (int) check(C.syscall(SYS_PIDFD_OPEN, pid, 0), "pidfd_open", () -> Integer.toString(pid));
+        return (int) check(C.syscall(SYS_PIDFD_OPEN, pid, 0), "pidfd_open", Integer.toString(pid));
     }
 
     /** eventfd(2) with a counter of 0; {@code flags}: EFD_CLOEXEC, EFD_NONBLOCK. */
     public static int eventfd(int flags) {
-        return (int) check(C.eventfd(0, flags), "eventfd", () -> Integer.toHexString(flags));
+        return (int) check(C.eventfd(0, flags), "eventfd", Integer.toHexString(flags));
     }
 
     /** Adds 1 to an eventfd's counter, waking whoever polls it. */
     public static void signal(int eventFd) {
         byte[] one = {1, 0, 0, 0, 0, 0, 0, 0};
-        retrying(() -> C.write(eventFd, one, 8), "write", () -> "eventfd " + eventFd);
+        retrying(() -> C.write(eventFd, one, 8), "write", "eventfd " + eventFd);
     }
 
     /** Resets a non-blocking eventfd's counter; false if it was 0 already. */
@@ -311,23 +341,23 @@ public final class Syscalls {
     }
 
     public static void fchdir(int fd) {
-        check(C.fchdir(fd), "fchdir", () -> Integer.toString(fd));
+        check(C.fchdir(fd), "fchdir", Integer.toString(fd));
     }
 
     public static void chdir(String path) {
-        check(C.chdir(path), "chdir", () -> path);
+        check(C.chdir(path), "chdir", path);
     }
 
     public static void chmod(String path, int mode) {
-        check(C.chmod(path, mode), "chmod", () -> path + ", " + Integer.toOctalString(mode));
+        check(C.chmod(path, mode), "chmod", path + ", " + Integer.toOctalString(mode));
     }
 
     public static void setns(int fd, int nstype) {
-        check(C.setns(fd, nstype), "setns", () -> fd + ", " + nstype);
+        check(C.setns(fd, nstype), "setns", fd + ", " + nstype);
     }
 
     public static void unshare(int flags) {
-        check(C.unshare(flags), "unshare", () -> Integer.toHexString(flags));
+        check(C.unshare(flags), "unshare", Integer.toHexString(flags));
     }
 
     /**
@@ -337,7 +367,7 @@ public final class Syscalls {
      * @param program the BPF program, {@link Abi} size.sock_filter bytes per instruction
      */
     public static void seccompThread(byte[] program) {
-        check(C.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "prctl", () -> "PR_SET_NO_NEW_PRIVS");
+        check(C.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "prctl", "PR_SET_NO_NEW_PRIVS");
         int instructions = program.length / ABI.get("size.sock_filter");
         Pointer filter = Memory.allocateDirect(RUNTIME, program.length, true);
         filter.put(0, program, 0, program.length);
@@ -346,7 +376,7 @@ public final class Syscalls {
         fprog.putAddress(ABI.get("sock_fprog.filter"), filter.address());
         try {
             check(C.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, fprog.address(), 0, 0), "prctl",
-                    () -> "PR_SET_SECCOMP, " + instructions + " instructions");
+                    "PR_SET_SECCOMP, " + instructions + " instructions");
         } finally {
             // passed by address only: keep both buffers alive until the kernel has copied them
             java.lang.ref.Reference.reachabilityFence(filter);
