@@ -53,17 +53,14 @@ class CsiInImageTest extends OnDockerNode {
 
     @Test
     void aVolumeStagedAndPublishedThroughTheDoorOutlivesMounterdsDeath() throws Exception {
-        Path socket = socketIn(node.kubeletPodsDir().getParent());
-        awaitSocket(socket);
-        GlusterVolume volume = node.gluster().createVolume("e2e-csi");
-        Path staging = node.newVolumeDir("globalmount");
-        Path target = node.newVolumeDir("kubernetes.io~csi").resolve("pod");
-        try (CsiClient csi = new CsiClient(socket)) {
+        Published published = stageAndPublish("v", "e2e-csi");
+        Path target = published.target();
+        GlusterVolume volume = published.volume();
+        try (CsiClient csi = new CsiClient(published.socket())) {
             assertEquals("csi.mounter.io", csi.identity().getPluginInfo(GetPluginInfoRequest.getDefaultInstance()).getName());
-            stageAndPublish(csi, "v", volume, staging, target);
-            node.host().run("sh", "-c", "echo before > " + target.resolve("before"));
-            assertEquals("before\n", Files.readString(volume.brick().resolve("before")));
         }
+        node.host().run("sh", "-c", "echo before > " + target.resolve("before"));
+        assertEquals("before\n", Files.readString(volume.brick().resolve("before")));
 
         ProcessInfo mounterd = Processes.findInPidNamespace(node.container().pidNamespaceInode(),
                 p -> p.commandLine().contains("io.mounter.daemon.MounterDaemon") && !p.isZombie()).orElseThrow();
@@ -72,15 +69,11 @@ class CsiInImageTest extends OnDockerNode {
         assertEquals("while-gone\n", Files.readString(volume.brick().resolve("while-gone")), "served while mounterd is gone");
 
         awaitNewMounterd(mounterd.pid());
-        awaitSocket(socket);
-        try (CsiClient csi = new CsiClient(socket)) {
+        awaitSocket(published.socket());
+        try (CsiClient csi = new CsiClient(published.socket())) {
             assertFalse(awaitStats(csi, target).getVolumeCondition().getAbnormal());
-            csi.node().nodeUnpublishVolume(NodeUnpublishVolumeRequest.newBuilder().setVolumeId("v")
-                    .setTargetPath(target.toString()).build());
-            csi.node().nodeUnstageVolume(NodeUnstageVolumeRequest.newBuilder().setVolumeId("v")
-                    .setStagingTargetPath(staging.toString()).build());
         }
-        assertFalse(node.host().isMounted(target) || node.host().isMounted(staging), "unpublished and unstaged");
+        unpublishAndUnstage(published);
         assertFalse(Files.exists(target));
         assertTrue(node.container().logs().contains("killed by signal 9"), node.container().logs());
     }
@@ -93,14 +86,9 @@ class CsiInImageTest extends OnDockerNode {
      */
     @Test
     void aPublishedVolumeServesAgainAfterTheContainerIsReplaced() throws Exception {
-        Path socket = socketIn(node.kubeletPodsDir().getParent());
-        awaitSocket(socket);
-        GlusterVolume volume = node.gluster().createVolume("e2e-csi-replaced");
-        Path staging = node.newVolumeDir("globalmount");
-        Path target = node.newVolumeDir("kubernetes.io~csi").resolve("pod");
-        try (CsiClient csi = new CsiClient(socket)) {
-            stageAndPublish(csi, "r", volume, staging, target);
-        }
+        Published published = stageAndPublish("r", "e2e-csi-replaced");
+        Path staging = published.staging();
+        Path target = published.target();
         awaitCommandSaved(staging);
         io.mounter.linux.DeviceNumber dead = node.host().mountinfo().at(target).orElseThrow().device();
 
@@ -116,25 +104,43 @@ class CsiInImageTest extends OnDockerNode {
             assertTrue(System.nanoTime() < deadline, "the published copy serves again\n" + node.container().logs());
             Thread.sleep(200);
         }
-        assertEquals("after\n", Files.readString(volume.brick().resolve("after")));
+        assertEquals("after\n", Files.readString(published.volume().brick().resolve("after")));
         assertEquals(node.host().mountinfo().at(staging).orElseThrow().device(),
                 node.host().mountinfo().at(target).orElseThrow().device(), "the copy is of the fresh staged mount");
-        awaitSocket(socket);
-        try (CsiClient csi = new CsiClient(socket)) {
-            csi.node().nodeUnpublishVolume(NodeUnpublishVolumeRequest.newBuilder().setVolumeId("r")
-                    .setTargetPath(target.toString()).build());
-            csi.node().nodeUnstageVolume(NodeUnstageVolumeRequest.newBuilder().setVolumeId("r")
-                    .setStagingTargetPath(staging.toString()).build());
-        }
-        assertFalse(node.host().isMounted(target) || node.host().isMounted(staging), "unpublished and unstaged");
+        awaitSocket(published.socket());
+        unpublishAndUnstage(published);
     }
 
-    private static void stageAndPublish(CsiClient csi, String id, GlusterVolume volume, Path staging, Path target) {
-        csi.node().nodeStageVolume(NodeStageVolumeRequest.newBuilder().setVolumeId(id).setVolumeCapability(MOUNT)
-                .setStagingTargetPath(staging.toString()).putAllVolumeContext(Map.of("fstype", "glusterfs",
-                        "source", volume.source(), "options", "log-level=WARNING")).build());
-        csi.node().nodePublishVolume(NodePublishVolumeRequest.newBuilder().setVolumeId(id).setVolumeCapability(MOUNT)
-                .setStagingTargetPath(staging.toString()).setTargetPath(target.toString()).build());
+    /** A GlusterVolume staged and published through the door as volume {@code id}. */
+    private record Published(Path socket, String id, GlusterVolume volume, Path staging, Path target) {
+    }
+
+    private Published stageAndPublish(String id, String volumeName) throws InterruptedException {
+        Path socket = socketIn(node.kubeletPodsDir().getParent());
+        awaitSocket(socket);
+        Published published = new Published(socket, id, node.gluster().createVolume(volumeName),
+                node.newVolumeDir("globalmount"), node.newVolumeDir("kubernetes.io~csi").resolve("pod"));
+        try (CsiClient csi = new CsiClient(socket)) {
+            csi.node().nodeStageVolume(NodeStageVolumeRequest.newBuilder().setVolumeId(id).setVolumeCapability(MOUNT)
+                    .setStagingTargetPath(published.staging().toString()).putAllVolumeContext(Map.of("fstype",
+                            "glusterfs", "source", published.volume().source(), "options", "log-level=WARNING")).build());
+            csi.node().nodePublishVolume(NodePublishVolumeRequest.newBuilder().setVolumeId(id).setVolumeCapability(MOUNT)
+                    .setStagingTargetPath(published.staging().toString())
+                    .setTargetPath(published.target().toString()).build());
+        }
+        return published;
+    }
+
+    /** Unpublishes and unstages through the door; afterwards neither path holds a mount. */
+    private void unpublishAndUnstage(Published published) {
+        try (CsiClient csi = new CsiClient(published.socket())) {
+            csi.node().nodeUnpublishVolume(NodeUnpublishVolumeRequest.newBuilder().setVolumeId(published.id())
+                    .setTargetPath(published.target().toString()).build());
+            csi.node().nodeUnstageVolume(NodeUnstageVolumeRequest.newBuilder().setVolumeId(published.id())
+                    .setStagingTargetPath(published.staging().toString()).build());
+        }
+        assertFalse(node.host().isMounted(published.target()) || node.host().isMounted(published.staging()),
+                "unpublished and unstaged");
     }
 
     /** The staged daemon's command is in the state file, for a new container to run it again. */

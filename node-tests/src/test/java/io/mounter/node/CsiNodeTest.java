@@ -197,6 +197,44 @@ class CsiNodeTest extends OnMounterNode {
     }
 
     /**
+     * A staging path whose volume had a Secret among its options (a command mounterd never
+     * keeps) and lost its mount without an unstage (unmounted on the host, the record gone
+     * with it): the next volume staged there, without a secret, has its daemon's command kept,
+     * so that its daemon would be run again.
+     */
+    @Test
+    void theNextVolumeOnAPathThatHeldASecretOptionHasItsCommandKept() throws IOException {
+        SshServer ssh = node.node().ssh();
+        Path staging = node.node().newVolumeDir("globalmount");
+        Map<String, String> context = Map.of("fstype", "sshfs", "source", ssh.source(), "options", ssh.sshfsOptions());
+        csi.node().nodeStageVolume(stage("sshfs-" + shortId(), staging, context).toBuilder()
+                .putSecrets("ServerAliveInterval", "4000000").build());
+        node.host().run("umount", staging.toString());
+        awaitUntil(() -> LiveMount.list(node).stream().noneMatch(e -> e.target().equals(staging.toString())),
+                "mounterd forgets the mount unmounted on the host");
+
+        String id = "sshfs-" + shortId();
+        csi.node().nodeStageVolume(stage(id, staging, context));
+        try {
+            awaitUntil(() -> LiveMount.stateFile(node).get("commands") instanceof Map<?, ?> commands
+                    && commands.containsKey(staging.toString()), "the second volume's command is saved");
+        } finally {
+            csi.node().nodeUnstageVolume(NodeUnstageVolumeRequest.newBuilder().setVolumeId(id)
+                    .setStagingTargetPath(staging.toString()).build());
+        }
+    }
+
+    private static void awaitUntil(java.util.function.BooleanSupplier condition, String what) {
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() - deadline > 0) {
+                throw new AssertionError("not within 10 s: " + what);
+            }
+            Processes.sleep(Duration.ofMillis(50));
+        }
+    }
+
+    /**
      * sshfs authenticated by an ssh key from the stage Secret (ssh-privatekey, as a
      * kubernetes.io/ssh-auth Secret holds it): written to a tmpfs of the helper's own mount
      * namespace, never seen in the container's, removed once the helper is done; the key is

@@ -193,27 +193,35 @@ public final class VolumeOperations {
                     + " holds another mount already");
         }
         long started = clock.millis();
+        // before the daemon exists: a command line holding a secret is never kept, so never
+        // saved in clear; a mark an earlier volume left here (its mount gone without an
+        // unstage, unmounted on the host) must not cost this one its respawn
         if (spec.secretsInOptions()) {
-            // before the daemon exists: its command line is never kept, so never saved in clear
             table.keepNoCommandFor(target.full());
+        } else {
+            table.keepCommandsFor(target.full());
         }
         MountHelper.Result result = helpers.run(MountHelper.argv(spec.fstype(), spec.options(), spec.source(),
                 target.full()), HELPER_TIMEOUT, spec.input());
         if (result.timedOut() || result.exitStatus() != 0) {
-            HelperLeftovers.remove(table, executor, target, started);
-            table.keepCommandsFor(target.full());
+            removeLeftovers(target, started);
             throw new VolumeError(VolumeError.Kind.INTERNAL, "mount -t " + spec.fstype() + " onto " + target.full()
                     + (result.timedOut() ? " timed out after " + HELPER_TIMEOUT.toSeconds() + " s"
                     : " failed with exit " + result.exitStatus()) + ": " + CredentialMask.text(result.output().strip()));
         }
         MountInfo.Entry landed = topmostOnHost(target).orElse(null);
         if (landed == null || !spec.landsAs(landed.fstype()) || madeWith(landed.device()).isEmpty()) {
-            HelperLeftovers.remove(table, executor, target, started);
-            table.keepCommandsFor(target.full());
+            removeLeftovers(target, started);
             throw new VolumeError(VolumeError.Kind.INTERNAL, "mount -t " + spec.fstype() + " reported success, but no "
                     + spec.fstype() + " mount of mounterd's is on " + target.full() + " in the host namespace (found: "
                     + (landed == null ? "nothing" : landed.fstype()) + ")");
         }
+    }
+
+    /** A failed stage leaves no mount, record or mark on {@code target}. */
+    private void removeLeftovers(ContainedPath target, long since) {
+        HelperLeftovers.remove(table, executor, target, since);
+        table.keepCommandsFor(target.full());
     }
 
     /** Unmounts the newest mount mounterd made on {@code target}; nothing there is fine. */
