@@ -6,11 +6,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestReporter;
 
 /** The sources the consistency checks read, and the parsing of each. */
 class ProjectFactsTest {
+    private static final Pattern WAIT_PAST_THE_BOUND = Pattern.compile("waits at most (\\d+) ms");
 
     @Test
     void mounterdHelpGivesTheDefaultsTheManifestsUse() {
@@ -88,5 +91,18 @@ class ProjectFactsTest {
         List<String> named = ProjectFacts.mounterPaths(Fixtures.repository().read("static-pods/README.md"));
         assertTrue(named.contains(hostDir + "/" + ConsistencyChecks.KUBELET_MOUNTER),
                 "static-pods/README.md names " + named + ", the manifests install into " + hostDir);
+    }
+
+    /** README and docs give the wait of a request past --max-requests that mounterd's own --help gives. */
+    @Test
+    void theDocsGiveTheWaitPastTheRequestBoundThatMounterdGives() {
+        RepositoryFiles repository = Fixtures.repository();
+        Matcher inHelp = WAIT_PAST_THE_BOUND.matcher(ProjectFacts.runMounterdHelp(repository).replaceAll("\\s+", " "));
+        assertTrue(inHelp.find(), "mounterd --help gives no wait past --max-requests");
+        for (String doc : List.of("README.md", "docs/protocol.md", "docs/operations.md")) {
+            Matcher inDoc = WAIT_PAST_THE_BOUND.matcher(repository.read(doc).replace("**", "").replaceAll("\\s+", " "));
+            assertTrue(inDoc.find(), doc + " gives no wait past --max-requests");
+            assertEquals(inHelp.group(1), inDoc.group(1), doc + " and mounterd --help differ on the wait");
+        }
     }
 }

@@ -89,8 +89,10 @@ public final class MounterDaemon implements Callable<Integer> {
     int maxConnections;
 
     @Option(names = "--max-requests", paramLabel = "N",
-            description = "Requests handled at once; past that a request is answered EAGAIN at once, not queued."
-                    + " mounterd runs N + 2 connection threads at least, so a free one can say so."
+            description = "Requests handled at once; past that a request waits at most "
+                    + RequestGate.WAIT_FOR_PERMIT_MILLIS + " ms for a free slot,"
+                    + " then is answered EAGAIN. mounterd runs N + 2 connection threads at least, so one"
+                    + " is there to say so."
                     + " Default: --max-connections minus 2")
     Integer maxRequests;
 

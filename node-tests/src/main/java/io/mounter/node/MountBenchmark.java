@@ -536,8 +536,9 @@ public final class MountBenchmark {
                 through the shim and mounterd (forwarded) or with mount(2) in the host namespace
                 (direct). A call that mounterd sheds with EAGAIN is retried (after 100 us, doubling up to
                 3.2 ms) and counted: mounterd handles at most `--max-requests` requests at once (by
-                default its 16 connection threads less 2) and answers the rest EAGAIN at once. On 2
-                cores the clients, mounterd and the kernel share the CPUs.
+                default its 16 connection threads less 2); a request past that waits at most 50 ms for
+                one to finish, then is answered EAGAIN. On 2 cores the clients, mounterd and the
+                kernel share the CPUs.
 
                 %s
                 ## The data path
