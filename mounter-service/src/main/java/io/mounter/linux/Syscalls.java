@@ -107,16 +107,14 @@ public final class Syscalls {
 
     /** Throws for a negative result, after EINTR was handled by the caller's loop. */
     static long check(long result, String op, String args) {
-        if (result < 0) {
-            throw failure(op, args, errno());
-        }
-        return result;
+        return check(result, op, () -> args);
     }
 
     /** As above, the arguments' text made only for a failure (hot calls: no string built per call). */
     static long check(long result, String op, Supplier<String> args) {
         if (result < 0) {
-            throw failure(op, args.get(), errno());
+            int errno = errno(); // before the text is made: nothing may touch it first
+            throw failure(op, args.get(), errno);
         }
         return result;
     }
@@ -128,11 +126,7 @@ public final class Syscalls {
 
     /** Runs a call, retrying it while it fails with EINTR. */
     static long retrying(Call call, String op, String args) {
-        long result = withoutEintr(call);
-        if (result < 0) {
-            throw failure(op, args, (int) -result);
-        }
-        return result;
+        return retrying(call, op, () -> args);
     }
 
     /** As above, the arguments' text made only for a failure. */
